@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# xtcp: out-of-tree build, test VM and packaging entry points.
+# "make help" lists the targets. Kbuild itself is in ./Kbuild.
+
+REPO		:= $(CURDIR)
+XTCP_CACHE	?= /var/cache/xtcp
+export XTCP_CACHE
+
+# The kernel to build for: the newest headers that have a matching kernel
+# image in /boot, because the test VM boots that image. Never the running
+# kernel of the build host, which has no headers. Evaluated lazily, so that
+# "make check" can install the headers first.
+KVER		?= $(shell $(REPO)/scripts/kernel-version)
+KDIR		?= /lib/modules/$(KVER)/build
+
+BUILD		:= $(REPO)/build
+KSFT_STAGE	:= $(BUILD)/ksft
+VM		:= $(REPO)/scripts/xtcp-vm
+VM_FLAGS	?=
+
+# Extracted kernel source subset (kselftest framework, checkpatch).
+KSRC		= $(shell $(REPO)/scripts/kernel-source)
+KSFT_DIR	= $(KSRC)/tools/testing/selftests
+
+MODULE_SRCS	:= $(filter-out %.mod.c,$(wildcard module/*.c module/*.h module/uapi/*.h))
+
+.PHONY: all modules deps selftests run check check-debug style install \
+	uninstall dkms-check clean help
+
+all: modules
+
+help:
+	@echo "make            build module/xtcp.ko against KDIR ($(KDIR))"
+	@echo "make run        install deps, build, boot the test VM, run the demo"
+	@echo "make check      install deps, build, run every selftest in the VM"
+	@echo "make check-debug  the same on a KASAN/lockdep/kmemleak kernel"
+	@echo "make style      checkpatch.pl --strict on module/"
+	@echo "make dkms-check dkms add/build/remove against the installed headers"
+	@echo "make install    install the module for KVER and run depmod"
+
+deps:
+	@$(REPO)/scripts/install-deps
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(REPO) modules
+
+# Build the selftests and stage them with the kselftest runner, the way
+# "make -C tools/testing/selftests install" lays out a collection.
+selftests:
+	mkdir -p $(BUILD)/selftests
+	$(MAKE) -C selftests KSFT_DIR=$(KSFT_DIR) OUTPUT=$(BUILD)/selftests all
+	rm -rf $(KSFT_STAGE)
+	mkdir -p $(KSFT_STAGE)
+	cp -r $(KSFT_DIR)/kselftest $(KSFT_STAGE)/
+	$(MAKE) -C selftests KSFT_DIR=$(KSFT_DIR) OUTPUT=$(BUILD)/selftests \
+		INSTALL_PATH=$(KSFT_STAGE)/xtcp install
+	$(MAKE) -s --no-print-directory -C selftests KSFT_DIR=$(KSFT_DIR) \
+		OUTPUT=$(BUILD)/selftests COLLECTION=xtcp emit_tests \
+		> $(KSFT_STAGE)/xtcp/tests.list
+
+run:
+	@$(REPO)/scripts/install-deps
+	$(MAKE) modules selftests
+	$(VM) $(VM_FLAGS) -- $(REPO)/scripts/demo.sh
+
+check:
+	@$(REPO)/scripts/install-deps
+	$(MAKE) modules selftests
+	$(MAKE) dkms-check
+	$(VM) $(VM_FLAGS) -- $(REPO)/scripts/run-selftests $(KSFT_STAGE)
+
+# The debug kernel is built once and cached outside the repo; the module is
+# built against it in a copy of the sources, so that the stock build in
+# module/ is left alone.
+DEBUG_BUILD	:= $(BUILD)/debug
+check-debug:
+	@$(REPO)/scripts/install-deps
+	$(MAKE) selftests
+	@dk=$$($(REPO)/scripts/build-debug-kernel) && \
+	rm -rf $(DEBUG_BUILD) && mkdir -p $(DEBUG_BUILD) && \
+	cp -r Kbuild module $(DEBUG_BUILD)/ && \
+	$(MAKE) -C $$dk M=$(DEBUG_BUILD) modules && \
+	$(VM) $(VM_FLAGS) --kernel $$dk/arch/x86/boot/bzImage \
+		--module $(DEBUG_BUILD)/module/xtcp.ko \
+		--append panic_on_warn=1 --kmemleak --timeout 2400 \
+		-- $(REPO)/scripts/run-selftests $(KSFT_STAGE)
+
+style:
+	$(KSRC)/scripts/checkpatch.pl --no-tree --strict --quiet \
+		--ignore FILE_PATH_CHANGES -f $(MODULE_SRCS)
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(REPO) INSTALL_MOD_DIR=updates modules_install
+	depmod -a $(KVER)
+
+uninstall:
+	rm -f /lib/modules/$(KVER)/updates/module/xtcp.ko \
+		/lib/modules/$(KVER)/updates/xtcp.ko
+	depmod -a $(KVER)
+
+dkms-check:
+	$(REPO)/scripts/dkms-check $(KVER)
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(REPO) clean
+	rm -rf $(BUILD)

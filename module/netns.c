@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: per network namespace state.
+ *
+ * Every table and counter lives in struct xtcp_net, reached through
+ * net_generic(). The pernet exit runs after every socket of the namespace
+ * is gone (a socket holds a reference on its namespace), so the tables are
+ * empty by then; the exit path only releases what init allocated.
+ */
+#include <linux/module.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "xtcp.h"
+
+static unsigned int xtcp_net_id __read_mostly;
+
+struct xtcp_net *xtcp_pernet(const struct net *net)
+{
+	return net_generic(net, xtcp_net_id);
+}
+
+static int __net_init xtcp_net_init(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	int ret;
+
+	xn->net = net;
+	xtcp_bind_table_init(xn);
+
+	ret = xtcp_mib_net_init(xn);
+	if (ret)
+		goto err_mib;
+
+	ret = xtcp_proc_net_init(net);
+	if (ret)
+		goto err_proc;
+
+	ret = xtcp_mib_proc_init(net);
+	if (ret)
+		goto err_mib_proc;
+
+	return 0;
+
+err_mib_proc:
+	xtcp_proc_net_exit(net);
+err_proc:
+	xtcp_mib_net_exit(xn);
+err_mib:
+	return ret;
+}
+
+static void __net_exit xtcp_net_exit(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+
+	xtcp_mib_proc_exit(net);
+	xtcp_proc_net_exit(net);
+	xtcp_mib_net_exit(xn);
+}
+
+static struct pernet_operations xtcp_net_ops = {
+	.init = xtcp_net_init,
+	.exit = xtcp_net_exit,
+	.id = &xtcp_net_id,
+	.size = sizeof(struct xtcp_net),
+};
+
+int xtcp_netns_init(void)
+{
+	return register_pernet_subsys(&xtcp_net_ops);
+}
+
+void xtcp_netns_exit(void)
+{
+	unregister_pernet_subsys(&xtcp_net_ops);
+}
