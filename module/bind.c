@@ -12,7 +12,13 @@
  * on one port conflict unless they are bound to different devices, or
  * both set SO_REUSEADDR and the other one is not listening, or both set
  * SO_REUSEPORT under the same user; and then only if their local
- * addresses overlap (equal, or either one the wildcard).
+ * addresses overlap (equal, or either one the wildcard). TIME_WAIT
+ * entries keep their port in a second chain (tw_bind_hash) and conflict
+ * the same way, with the SO_REUSEADDR setting of the socket they replaced.
+ *
+ * connect() on an unbound socket shares ports: a port may serve many
+ * connections as long as their 4-tuples differ, but only among sockets
+ * that connect() bound (port_shared), as __inet_hash_connect() does.
  */
 #include <linux/random.h>
 #include <net/ip.h>
@@ -25,13 +31,20 @@ void xtcp_bind_table_init(struct xtcp_net *xn)
 	unsigned int i;
 
 	spin_lock_init(&xn->bind_lock);
-	for (i = 0; i < XTCP_BHASH_SIZE; i++)
+	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
 		INIT_HLIST_HEAD(&xn->bind_hash[i]);
+		INIT_HLIST_HEAD(&xn->tw_bind_hash[i]);
+	}
+}
+
+static unsigned int xtcp_bhash_idx(unsigned short port)
+{
+	return hash_32(port, XTCP_BHASH_BITS);
 }
 
 static struct hlist_head *xtcp_bhash(struct xtcp_net *xn, unsigned short port)
 {
-	return &xn->bind_hash[hash_32(port, XTCP_BHASH_BITS)];
+	return &xn->bind_hash[xtcp_bhash_idx(port)];
 }
 
 static bool xtcp_bind_conflict(const struct sock *sk, const struct sock *sk2,
@@ -65,7 +78,8 @@ static bool xtcp_port_conflict(struct xtcp_net *xn, const struct sock *sk,
 		if (xtcp_bind_conflict(sk, sk2, uid))
 			return true;
 	}
-	return false;
+	return xtcp_tw_port_conflict(xn, &xn->tw_bind_hash[xtcp_bhash_idx(port)],
+				     sk, port);
 }
 
 /* Caller holds xn->bind_lock. */
@@ -76,7 +90,9 @@ static bool xtcp_port_unused(struct xtcp_net *xn, unsigned short port)
 	hlist_for_each_entry(xs, xtcp_bhash(xn, port), bind_node)
 		if (xs->inet.sk.sk_num == port)
 			return false;
-	return true;
+	/* A NULL socket matches every TIME_WAIT entry on the port. */
+	return !xtcp_tw_port_conflict(xn, &xn->tw_bind_hash[xtcp_bhash_idx(port)],
+				      NULL, port);
 }
 
 /*
@@ -154,6 +170,107 @@ int xtcp_bind_listen_check(struct sock *sk)
 	return conflict ? -EADDRINUSE : 0;
 }
 
+/*
+ * A child of a listener takes the listener's port (__inet_inherit_port):
+ * it is found by the bind table walk of /proc and keeps the port busy
+ * after the listener closes.
+ */
+void xtcp_bind_inherit_port(struct sock *child)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(child));
+
+	spin_lock_bh(&xn->bind_lock);
+	hlist_add_head_rcu(&xtcp_sk(child)->bind_node,
+			   xtcp_bhash(xn, child->sk_num));
+	spin_unlock_bh(&xn->bind_lock);
+}
+
+/* May connect() share @port? Only with sockets that connect() bound. */
+static bool xtcp_port_shareable(struct xtcp_net *xn, unsigned short port)
+{
+	struct xtcp_sock *xs;
+
+	hlist_for_each_entry(xs, xtcp_bhash(xn, port), bind_node)
+		if (xs->inet.sk.sk_num == port && !xs->port_shared)
+			return false;
+	return true;
+}
+
+/**
+ * xtcp_bind_connect_port - bind and hash a connecting socket
+ * @sk: socket with its addresses and destination port set, locked
+ *
+ * For an unbound socket, pick a local port whose 4-tuple is free among
+ * connected sockets and TIME_WAIT entries (a TIME_WAIT entry may be taken
+ * over when tw_reuse allows). For a bound one, check its 4-tuple. Either
+ * way the socket ends up in the established table.
+ *
+ * Return: 0, -EADDRNOTAVAIL when no 4-tuple is free, or -ENOMEM.
+ */
+int xtcp_bind_connect_port(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 remaining, offset, i;
+	int low, high, err;
+
+	if (sk->sk_num) {
+		xtcp_set_tuple(sk);
+		spin_lock_bh(&xn->bind_lock);
+		err = xtcp_tw_check_reuse(sk, &xs->tuple);
+		if (!err)
+			err = xtcp_ehash_insert(sk);
+		spin_unlock_bh(&xn->bind_lock);
+		return err;
+	}
+
+	inet_sk_get_local_port_range(sk, &low, &high);
+	remaining = high - low + 1;
+	offset = get_random_u32_below(remaining);
+
+	spin_lock_bh(&xn->bind_lock);
+	for (i = 0; i < remaining; i++) {
+		unsigned short port = low + (offset + i) % remaining;
+
+		if (inet_is_local_reserved_port(xn->net, port) ||
+		    !xtcp_port_shareable(xn, port))
+			continue;
+		sk->sk_num = port;
+		xtcp_set_tuple(sk);
+		if (xtcp_tw_check_reuse(sk, &xs->tuple))
+			continue;
+		err = xtcp_ehash_insert(sk);
+		if (err == -EADDRNOTAVAIL)
+			continue;
+		if (err)
+			break;
+		inet_sk(sk)->inet_sport = htons(port);
+		xs->port_shared = true;
+		hlist_add_head_rcu(&xs->bind_node, xtcp_bhash(xn, port));
+		spin_unlock_bh(&xn->bind_lock);
+		return 0;
+	}
+	sk->sk_num = 0;
+	spin_unlock_bh(&xn->bind_lock);
+	return i == remaining ? -EADDRNOTAVAIL : -ENOMEM;
+}
+
+void xtcp_bind_add_tw(struct xtcp_net *xn, struct hlist_node *node,
+		      unsigned short port)
+{
+	spin_lock_bh(&xn->bind_lock);
+	hlist_add_head_rcu(node, &xn->tw_bind_hash[xtcp_bhash_idx(port)]);
+	spin_unlock_bh(&xn->bind_lock);
+}
+
+void xtcp_bind_del_tw(struct xtcp_net *xn, struct hlist_node *node)
+{
+	spin_lock_bh(&xn->bind_lock);
+	if (!hlist_unhashed(node))
+		hlist_del_init_rcu(node);
+	spin_unlock_bh(&xn->bind_lock);
+}
+
 /* Release the port of @sk, if it holds one. */
 void xtcp_bind_put_port(struct sock *sk)
 {
@@ -163,6 +280,7 @@ void xtcp_bind_put_port(struct sock *sk)
 	if (!hlist_unhashed(&xtcp_sk(sk)->bind_node))
 		hlist_del_init_rcu(&xtcp_sk(sk)->bind_node);
 	spin_unlock_bh(&xn->bind_lock);
+	xtcp_sk(sk)->port_shared = false;
 	sk->sk_num = 0;
 	inet_sk(sk)->inet_sport = 0;
 }

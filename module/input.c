@@ -1,29 +1,812 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: the IPv4 protocol handler (receive path, softirq).
+ * xtcp: the receive path and the state machine (RFC 9293 3.10.7).
  *
- * ip_local_deliver_finish() calls xtcp_v4_rcv() under rcu_read_lock() for
- * every datagram whose protocol field is xtcp_ipproto. No xtcp socket can
- * receive yet, so every segment is counted and dropped.
+ * ip_local_deliver_finish() calls xtcp_v4_rcv() in softirq, under
+ * rcu_read_lock(), for every datagram with protocol xtcp_ipproto. It
+ * validates the segment, finds its socket (established table, then
+ * TIME_WAIT entries, then listeners) and, unless a user owns the socket,
+ * runs the whole state machine right there under the socket's bh lock.
+ * When a user owns it, the segment waits on the socket's backlog and
+ * release_sock() feeds it to xtcp_do_rcv() later. Every segment that is
+ * dropped is counted under the reason why.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "xtcp: " fmt
 
 #include <linux/skbuff.h>
 #include <net/protocol.h>
 #include <net/ip.h>
+#include <net/route.h>
+#include <net/secure_seq.h>
+#include <net/tcp.h>
 
 #include "xtcp.h"
+
+static int xtcp_payload_len(const struct sk_buff *skb)
+{
+	return skb->len - tcp_hdr(skb)->doff * 4;
+}
+
+/*
+ * RFC 9293 3.10.7.4 first check, in the form Linux TCP uses
+ * (tcp_sequence()): the segment must not end before what we last
+ * acknowledged, nor start beyond the right edge of our window. Overlaps
+ * are trimmed when the payload is queued.
+ */
+static bool xtcp_sequence_ok(const struct xtcp_sock *xs,
+			     const struct xtcp_skb_cb *cb)
+{
+	u32 right = xs->rcv_wup + xs->rcv_wnd;
+
+	if (before(right, xs->rcv_nxt))
+		right = xs->rcv_nxt;
+	return !before(cb->end_seq, xs->rcv_wup) && !after(cb->seq, right);
+}
+
+/* Take the peer's timestamp as ts_recent when it covers rcv_wup. */
+static void xtcp_store_ts_recent(struct xtcp_sock *xs,
+				 const struct xtcp_skb_cb *cb)
+{
+	if (xs->rx_opt.tstamp_ok && xs->rx_opt.saw_tstamp &&
+	    !after(cb->seq, xs->rcv_wup)) {
+		xs->ts_recent = xs->rx_opt.rcv_tsval;
+		xs->ts_recent_stamp = ktime_get_seconds();
+	}
+}
+
+/* Remove what @ack covers from the write queue; sample the RTT (Karn). */
+static void xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	long rtt = -1;
+	struct sk_buff *skb;
+
+	while ((skb = skb_peek(&sk->sk_write_queue)) &&
+	       skb != xs->send_head &&
+	       !after(XTCP_SKB_CB(skb)->end_seq, ack)) {
+		if (!XTCP_SKB_CB(skb)->retransmitted)
+			rtt = jiffies - XTCP_SKB_CB(skb)->when;
+		__skb_unlink(skb, &sk->sk_write_queue);
+		xtcp_free_skb(sk, skb);
+	}
+	if (xs->rx_opt.tstamp_ok && xs->rx_opt.saw_tstamp &&
+	    xs->rx_opt.rcv_tsecr) {
+		u32 now = xtcp_clock_ms() + xs->ts_offset;
+
+		rtt = msecs_to_jiffies(now - xs->rx_opt.rcv_tsecr);
+	}
+	if (rtt >= 0)
+		xtcp_rtt_sample(sk, rtt);
+}
+
+static bool xtcp_our_fin_acked(const struct xtcp_sock *xs)
+{
+	return xs->fin_queued && xs->snd_una == xs->write_seq;
+}
+
+/*
+ * RFC 9293 3.10.7.4 fifth check, for the synchronized states. Returns
+ * false if the segment must be dropped.
+ */
+static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	u32 ack = cb->ack_seq;
+
+	if (after(ack, xs->snd_nxt)) {
+		/* Acknowledges something not yet sent. */
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BADACK);
+		xtcp_send_ack(sk);
+		return false;
+	}
+	if (before(ack, xs->snd_una - xs->max_window)) {
+		/* RFC 5961 5.2: far too old to be genuine. */
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BADACK);
+		xtcp_send_challenge_ack(sk);
+		return false;
+	}
+
+	if (after(ack, xs->snd_una)) {
+		xtcp_clean_rtx_queue(sk, ack);
+		xs->snd_una = ack;
+		xtcp_timer_on_ack(sk);
+		if (sk->sk_socket &&
+		    test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
+			sk->sk_write_space(sk);
+	}
+
+	/* RFC 9293: update the window from the most recent segment. */
+	if (before(xs->snd_wl1, cb->seq) ||
+	    (xs->snd_wl1 == cb->seq && !before(ack, xs->snd_wl2))) {
+		xs->snd_wnd = ntohs(th->window) << xs->rx_opt.snd_wscale;
+		xs->snd_wl1 = cb->seq;
+		xs->snd_wl2 = ack;
+		xs->max_window = max(xs->max_window, xs->snd_wnd);
+	}
+	return true;
+}
+
+/* Queue in-order payload; return true if anything was queued. */
+static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	int len = xtcp_payload_len(skb);
+	u32 seq = cb->seq;
+
+	if (!len)
+		return false;
+	if (after(seq, xs->rcv_nxt)) {
+		/* Out of order: kept only from the next issue on. */
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFODROP);
+		return false;
+	}
+	if (!after(seq + len, xs->rcv_nxt))
+		return false;	/* all of it arrived before */
+	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
+	    READ_ONCE(sk->sk_rcvbuf)) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVBUFDROP);
+		return false;
+	}
+
+	/* Strip the header and whatever part we already have. */
+	__skb_pull(skb, tcp_hdr(skb)->doff * 4 + (xs->rcv_nxt - seq));
+	len -= xs->rcv_nxt - seq;
+	cb->seq = xs->rcv_nxt;
+	skb_dst_drop(skb);
+	skb_set_owner_r(skb, sk);
+	__skb_queue_tail(&sk->sk_receive_queue, skb);
+	xs->rcv_nxt += len;
+	return true;
+}
+
+/* The peer's FIN (RFC 9293 3.10.7.4 eighth check). */
+static void xtcp_fin(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rcv_nxt++;
+	sk->sk_shutdown |= RCV_SHUTDOWN;
+	sock_set_flag(sk, SOCK_DONE);
+
+	switch (sk->sk_state) {
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+		xtcp_set_state(sk, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT1:
+		/* Our FIN is not acknowledged yet: simultaneous close. */
+		xtcp_set_state(sk, TCP_CLOSING);
+		break;
+	}
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		sk->sk_state_change(sk);
+		if (sk->sk_shutdown == SHUTDOWN_MASK ||
+		    sk->sk_state == TCP_CLOSE)
+			sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
+		else
+			sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_IN);
+	}
+}
+
+/* A passive child got its ACK: hand it to the listener's accept queue. */
+static void xtcp_child_established(struct sock *sk)
+{
+	struct sock *parent = xtcp_sk(sk)->parent;
+	struct xtcp_listen_queue *lq;
+
+	if (!parent)
+		return;
+	lq = &xtcp_sk(parent)->lq;
+	spin_lock_bh(&lq->lock);
+	/* A listener that is closing resets its children itself. */
+	if (!lq->closed && !list_empty(&xtcp_sk(sk)->q_node)) {
+		list_move_tail(&xtcp_sk(sk)->q_node, &lq->accept);
+		xtcp_sk(sk)->in_accept_q = true;
+		lq->syn_len--;
+		sk_acceptq_added(parent);
+	}
+	spin_unlock_bh(&lq->lock);
+	parent->sk_data_ready(parent);
+}
+
+static void xtcp_established(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_set_state(sk, TCP_ESTABLISHED);
+	xs->rcv_tstamp = jiffies;
+	xtcp_timer_keepalive(sk);
+	if (xs->parent) {
+		xtcp_child_established(sk);
+	} else if (!sock_flag(sk, SOCK_DEAD)) {
+		sk->sk_state_change(sk);
+		sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
+	}
+}
+
+/* Options of the peer's SYN: settle what both sides agreed on. */
+static void xtcp_negotiate(struct sock *sk, const struct xtcp_options *peer)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_options *o = &xs->rx_opt;
+
+	o->mss = peer->mss;
+	o->wscale_ok = o->wscale_ok && peer->wscale_ok;
+	o->snd_wscale = o->wscale_ok ? peer->snd_wscale : 0;
+	o->rcv_wscale = o->wscale_ok ? o->rcv_wscale : 0;
+	o->sack_ok = o->sack_ok && peer->sack_ok;
+	o->tstamp_ok = o->tstamp_ok && peer->saw_tstamp;
+	if (o->tstamp_ok) {
+		xs->ts_recent = peer->rcv_tsval;
+		xs->ts_recent_stamp = ktime_get_seconds();
+	}
+	xtcp_sync_mss(sk, __sk_dst_get(sk) ? dst_mtu(__sk_dst_get(sk)) :
+		      IPV4_MIN_MTU);
+}
+
+/* RFC 9293 3.10.7.3: SYN-SENT. */
+static void xtcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct xtcp_options peer = {};
+
+	if (th->ack && (!after(cb->ack_seq, xs->iss) ||
+			after(cb->ack_seq, xs->snd_nxt))) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BADACK);
+		xtcp_send_reset_reply(sock_net(sk), skb);
+		goto drop;
+	}
+	if (th->rst) {
+		if (th->ack) {
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ATTEMPTFAILS);
+			xtcp_reset(sk, ECONNREFUSED);
+		}
+		goto drop;
+	}
+	if (!th->syn)
+		goto drop;
+
+	xtcp_parse_options(th, &peer, true);
+	xs->irs = cb->seq;
+	xs->rcv_nxt = cb->seq + 1;
+	xs->rcv_wup = xs->rcv_nxt;
+	xs->copied_seq = xs->rcv_nxt;
+	xtcp_negotiate(sk, &peer);
+	/* A SYN's window is never scaled (RFC 7323 2.2). */
+	xs->snd_wnd = ntohs(th->window);
+	xs->max_window = xs->snd_wnd;
+	xs->snd_wl1 = cb->seq;
+	xs->snd_wl2 = cb->ack_seq;
+	xs->rcv_tstamp = jiffies;
+
+	if (th->ack) {
+		xtcp_clean_rtx_queue(sk, cb->ack_seq);
+		xs->snd_una = cb->ack_seq;
+		xtcp_timer_on_ack(sk);
+		xtcp_established(sk, skb);
+		xtcp_send_ack(sk);
+		xtcp_push_pending(sk);
+	} else {
+		/* Simultaneous open: our SYN goes out again as a SYN-ACK. */
+		xtcp_set_state(sk, TCP_SYN_RECV);
+		xtcp_retransmit_head(sk);
+		xtcp_timer_rearm_rtx(sk);
+	}
+drop:
+	kfree_skb(skb);
+}
+
+/* A listener's new child, for @skb's SYN or for a valid cookie ACK. */
+static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
+				      const struct xtcp_options *peer,
+				      bool from_cookie)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct net *net = sock_net(sk);
+	union tcp_seq_and_ts_off st;
+	struct xtcp_sock *xs;
+	struct flowi4 fl4;
+	struct rtable *rt;
+	struct sock *child;
+
+	child = sk_clone_lock(sk, GFP_ATOMIC);
+	if (!child)
+		return NULL;
+	xs = xtcp_sk(child);
+
+	/* Reset everything of the listener's that must not be shared. */
+	RCU_INIT_POINTER(inet_sk(child)->inet_opt, NULL);
+	inet_sk(child)->mc_list = NULL;
+	atomic_set(&inet_sk(child)->inet_id, get_random_u16());
+	xtcp_init_sock(child);
+	xtcp_set_state(child, TCP_SYN_RECV);
+	sock_hold(sk);
+	xs->parent = sk;
+
+	child->sk_rcv_saddr = iph->daddr;
+	child->sk_daddr = iph->saddr;
+	inet_sk(child)->inet_saddr = iph->daddr;
+	child->sk_dport = th->source;
+
+	rt = ip_route_output_ports(net, &fl4, child, iph->saddr, iph->daddr,
+				   th->source, th->dest, xtcp_ipproto,
+				   RT_CONN_FLAGS(child), child->sk_bound_dev_if);
+	if (IS_ERR(rt))
+		goto err;
+	sk_setup_caps(child, &rt->dst);
+	xs->advmss = min_t(unsigned int, dst_metric_advmss(&rt->dst), 65495U);
+
+	/* A cookie ACK comes one past the SYN it answers. */
+	xs->irs = cb->seq - (from_cookie ? 1 : 0);
+	xs->rcv_nxt = xs->irs + 1;
+	xs->rcv_wup = xs->rcv_nxt;
+	xs->copied_seq = xs->rcv_nxt;
+
+	st = secure_tcp_seq_and_ts_off(net, iph->daddr, iph->saddr,
+				       th->dest, th->source);
+	xs->ts_offset = st.ts_off;
+	if (from_cookie)
+		xs->iss = cb->ack_seq - 1;
+	else if (cb->tw_isn)
+		xs->iss = cb->tw_isn;
+	else
+		xs->iss = st.seq;
+	xs->snd_una = xs->iss;
+	xs->snd_nxt = xs->iss;
+	xs->write_seq = xs->iss;
+
+	if (from_cookie) {
+		/* A cookie keeps only the MSS (no timestamps here). */
+		xs->rx_opt.wscale_ok = 0;
+		xs->rx_opt.sack_ok = 0;
+		xs->rx_opt.tstamp_ok = 0;
+	}
+	xtcp_negotiate(child, peer);
+	xs->rcv_wnd = min_t(u32, READ_ONCE(child->sk_rcvbuf) / 2, 65535U);
+	xs->snd_wnd = ntohs(th->window);
+	xs->max_window = xs->snd_wnd;
+	xs->snd_wl1 = cb->seq;
+	xs->snd_wl2 = xs->iss;
+	xs->rcv_tstamp = jiffies;
+	return child;
+
+err:
+	xtcp_set_state(child, TCP_CLOSE);
+	sock_set_flag(child, SOCK_DEAD);
+	bh_unlock_sock(child);
+	xtcp_destroy_sock(child);
+	sock_put(child);	/* sk_clone_lock()'s second reference */
+	return NULL;
+}
+
+/*
+ * Put a locked new child into the tables and its listener's queue. On
+ * failure the child is destroyed. Either way it comes back unlocked, and
+ * the reference sk_clone_lock() gave the caller is dropped.
+ */
+static int xtcp_child_publish(struct sock *sk, struct sock *child,
+			      bool established)
+{
+	struct xtcp_listen_queue *lq = &xtcp_sk(sk)->lq;
+	struct xtcp_sock *xs = xtcp_sk(child);
+	int err;
+
+	err = xtcp_ehash_insert(child);
+	if (err)
+		goto err;
+	xtcp_bind_inherit_port(child);
+
+	spin_lock_bh(&lq->lock);
+	if (lq->closed) {
+		spin_unlock_bh(&lq->lock);
+		err = -ECONNABORTED;
+		goto err;
+	}
+	if (established) {
+		list_add_tail(&xs->q_node, &lq->accept);
+		xs->in_accept_q = true;
+		sk_acceptq_added(sk);
+	} else {
+		list_add_tail(&xs->q_node, &lq->syn);
+		lq->syn_len++;
+	}
+	spin_unlock_bh(&lq->lock);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PASSIVEOPENS);
+	bh_unlock_sock(child);
+	sock_put(child);
+	return 0;
+
+err:
+	xtcp_set_state(child, TCP_CLOSE);
+	sock_set_flag(child, SOCK_DEAD);
+	xtcp_destroy_sock(child);
+	bh_unlock_sock(child);
+	sock_put(child);
+	return err;
+}
+
+static bool xtcp_want_cookie(struct sock *sk, bool syn_full)
+{
+	int mode = xtcp_knob(sock_net(sk), XTCP_KNOB_syncookies);
+
+	return mode == 2 || (mode == 1 && syn_full);
+}
+
+/* An ACK for no child: it may complete a SYN cookie handshake. */
+static void xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_options peer = {};
+	struct sock *child;
+	int mss;
+
+	if (!xtcp_knob(sock_net(sk), XTCP_KNOB_syncookies)) {
+		xtcp_send_reset_reply(sock_net(sk), skb);
+		return;
+	}
+	mss = __cookie_v4_check(ip_hdr(skb), tcp_hdr(skb), cb->ack_seq - 1);
+	if (!mss) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNCOOKIESFAILED);
+		xtcp_send_reset_reply(sock_net(sk), skb);
+		return;
+	}
+	if (sk_acceptq_is_full(sk)) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ACCEPTQUEUEDROP);
+		return;
+	}
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNCOOKIESRECV);
+	peer.mss = mss;
+	child = xtcp_create_child(sk, skb, &peer, true);
+	if (!child)
+		return;
+	xtcp_set_state(child, TCP_ESTABLISHED);
+	xtcp_timer_keepalive(child);
+	xtcp_child_publish(sk, child, true);
+	sk->sk_data_ready(sk);
+}
+
+/* RFC 9293 3.10.7.2: LISTEN. */
+static void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct xtcp_listen_queue *lq = &xtcp_sk(sk)->lq;
+	struct net *net = sock_net(sk);
+	struct xtcp_options peer = {};
+	struct sock *child;
+	bool syn_full;
+
+	if (th->rst)
+		goto drop;
+	if (th->ack) {
+		if (!th->syn && !th->fin)
+			xtcp_cookie_ack(sk, skb);
+		else
+			xtcp_send_reset_reply(net, skb);
+		goto drop;
+	}
+	if (!th->syn || th->fin)
+		goto drop;
+
+	syn_full = READ_ONCE(lq->syn_len) >=
+		   xtcp_knob(net, XTCP_KNOB_max_syn_backlog);
+	if (sk_acceptq_is_full(sk)) {
+		XTCP_INC_STATS(net, XTCP_MIB_ACCEPTQUEUEDROP);
+		goto drop;
+	}
+	xtcp_parse_options(th, &peer, true);
+	if (xtcp_want_cookie(sk, syn_full)) {
+		u16 mss = peer.mss ? : XTCP_DEFAULT_MSS;
+		u32 isn = __cookie_v4_init_sequence(ip_hdr(skb), th, &mss);
+
+		XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESSENT);
+		xtcp_send_cookie_synack(net, skb, isn, mss);
+		goto drop;
+	}
+	if (syn_full) {
+		XTCP_INC_STATS(net, XTCP_MIB_SYNQUEUEDROP);
+		goto drop;
+	}
+
+	child = xtcp_create_child(sk, skb, &peer, false);
+	if (!child)
+		goto drop;
+	/* Queue the SYN-ACK before publishing: the child is complete then. */
+	if (xtcp_send_synack(child)) {
+		xtcp_set_state(child, TCP_CLOSE);
+		sock_set_flag(child, SOCK_DEAD);
+		xtcp_destroy_sock(child);
+		bh_unlock_sock(child);
+		sock_put(child);
+		goto drop;
+	}
+	xtcp_child_publish(sk, child, false);
+drop:
+	kfree_skb(skb);
+}
+
+/*
+ * RST processing for the synchronized states and SYN-RECEIVED
+ * (RFC 9293 3.10.7.4 second check, with RFC 5961 section 3): only a RST
+ * at exactly rcv_nxt resets; one merely in the window gets a challenge
+ * ACK.
+ */
+static void xtcp_rcv_rst(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (XTCP_SKB_CB(skb)->seq != xs->rcv_nxt) {
+		xtcp_send_challenge_ack(sk);
+		return;
+	}
+	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ESTABRESETS);
+	xtcp_reset(sk, 0);
+}
+
+/*
+ * The state machine for every state but TIME_WAIT (timewait.c). Called
+ * with the socket locked (bh lock in softirq, or owned by the user while
+ * its backlog is processed). Consumes @skb.
+ */
+int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct net *net = sock_net(sk);
+	bool queued = false, fin, ack_now = false;
+
+	switch (sk->sk_state) {
+	case TCP_CLOSE:
+		xtcp_send_reset_reply(net, skb);
+		goto drop;
+	case TCP_LISTEN:
+		xtcp_listen_rcv(sk, skb);
+		return 0;
+	case TCP_SYN_SENT:
+		xtcp_synsent_rcv(sk, skb);
+		return 0;
+	}
+
+	xtcp_parse_options(th, &xs->rx_opt, false);
+
+	/* A retransmitted SYN of a passive open: repeat the SYN-ACK. */
+	if (sk->sk_state == TCP_SYN_RECV && xs->parent && th->syn &&
+	    !th->ack && !th->rst && cb->seq == xs->irs) {
+		xtcp_retransmit_head(sk);
+		goto drop;
+	}
+
+	/* First: sequence number. */
+	if (!xtcp_sequence_ok(xs, cb)) {
+		XTCP_INC_STATS(net, XTCP_MIB_OUTOFWINDOW);
+		if (!th->rst)
+			xtcp_send_ack(sk);
+		goto drop;
+	}
+	/* Second: RST. */
+	if (th->rst) {
+		xtcp_rcv_rst(sk, skb);
+		goto drop;
+	}
+	xtcp_store_ts_recent(xs, cb);
+	/* Fourth: SYN in a synchronized state (RFC 5961 section 4). */
+	if (th->syn) {
+		xtcp_send_challenge_ack(sk);
+		goto drop;
+	}
+	/* Fifth: ACK. */
+	if (!th->ack)
+		goto drop;
+	xs->rcv_tstamp = jiffies;
+
+	if (sk->sk_state == TCP_SYN_RECV) {
+		if (!after(cb->ack_seq, xs->snd_una) ||
+		    after(cb->ack_seq, xs->snd_nxt)) {
+			XTCP_INC_STATS(net, XTCP_MIB_BADACK);
+			xtcp_send_reset_reply(net, skb);
+			goto drop;
+		}
+		xtcp_clean_rtx_queue(sk, cb->ack_seq);
+		xs->snd_una = cb->ack_seq;
+		xs->snd_wnd = ntohs(th->window) << xs->rx_opt.snd_wscale;
+		xs->max_window = max(xs->max_window, xs->snd_wnd);
+		xs->snd_wl1 = cb->seq;
+		xs->snd_wl2 = cb->ack_seq;
+		xtcp_timer_on_ack(sk);
+		xtcp_established(sk, skb);
+	} else if (!xtcp_ack(sk, skb)) {
+		goto drop;
+	}
+
+	switch (sk->sk_state) {
+	case TCP_FIN_WAIT1:
+		if (!xtcp_our_fin_acked(xs))
+			break;
+		xtcp_set_state(sk, TCP_FIN_WAIT2);
+		sk->sk_shutdown |= SEND_SHUTDOWN;
+		if (sock_flag(sk, SOCK_DEAD))
+			xtcp_timer_fin_wait2(sk);
+		else
+			sk->sk_state_change(sk);
+		break;
+	case TCP_CLOSING:
+		if (xtcp_our_fin_acked(xs)) {
+			xtcp_time_wait(sk);
+			goto drop;
+		}
+		break;
+	case TCP_LAST_ACK:
+		if (xtcp_our_fin_acked(xs)) {
+			xtcp_done(sk);
+			goto drop;
+		}
+		break;
+	}
+
+	/* Seventh: payload, in the states that still receive. */
+	fin = th->fin;
+	if ((1 << sk->sk_state) &
+	    (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)) {
+		int len = xtcp_payload_len(skb);
+
+		if (len && (sk->sk_shutdown & RCV_SHUTDOWN) &&
+		    sk->sk_state != TCP_ESTABLISHED &&
+		    after(cb->end_seq - fin, xs->rcv_nxt)) {
+			/* Data for an application that will never read it. */
+			XTCP_INC_STATS(net, XTCP_MIB_ABORTONDATA);
+			xtcp_send_active_reset(sk, GFP_ATOMIC);
+			xtcp_reset(sk, 0);
+			goto drop;
+		}
+		if (len) {
+			queued = xtcp_data_queue(sk, skb);
+			ack_now = true;
+		}
+	}
+
+	/* Eighth: FIN, once everything before it has arrived. */
+	if (fin && (1 << sk->sk_state) &
+	    (TCPF_SYN_RECV | TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
+	     TCPF_FIN_WAIT2) &&
+	    cb->end_seq - 1 == xs->rcv_nxt) {
+		xtcp_fin(sk);
+		if (sk->sk_state == TCP_FIN_WAIT2) {
+			xtcp_send_ack(sk);
+			xtcp_time_wait(sk);
+			goto out;
+		}
+		ack_now = true;
+	} else if (fin) {
+		ack_now = true;
+	}
+
+	if (ack_now)
+		xtcp_send_ack(sk);
+	if (queued && !sock_flag(sk, SOCK_DEAD))
+		sk->sk_data_ready(sk);
+	xtcp_push_pending(sk);
+out:
+	if (queued)
+		return 0;
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+/* sk->sk_backlog_rcv, and the direct path when nobody owns the socket. */
+int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	return xtcp_rcv_state_process(sk, skb);
+}
+
+static void xtcp_fill_cb(struct sk_buff *skb, const struct tcphdr *th)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	cb->seq = ntohl(th->seq);
+	cb->end_seq = cb->seq + th->syn + th->fin + skb->len - th->doff * 4;
+	cb->ack_seq = ntohl(th->ack_seq);
+	cb->tcp_flags = tcp_flag_byte(th);
+	cb->tw_isn = 0;
+	cb->when = 0;
+	cb->retransmitted = 0;
+}
 
 static int xtcp_v4_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
+	struct xtcp_net *xn = xtcp_pernet(net);
+	const struct tcphdr *th;
+	const struct iphdr *iph;
+	struct xtcp_tuple tuple;
+	bool retried = false;
+	struct xtcp_tw *tw;
+	struct sock *sk;
 
+	BUILD_BUG_ON(sizeof(struct xtcp_skb_cb) > sizeof(skb->cb));
 	XTCP_INC_STATS(net, XTCP_MIB_INSEGS);
+
+	if (skb->pkt_type != PACKET_HOST) {
+		XTCP_INC_STATS(net, XTCP_MIB_INNOTHOST);
+		goto discard;
+	}
+	if (!pskb_may_pull(skb, sizeof(struct tcphdr)))
+		goto bad_header;
+	th = (const struct tcphdr *)skb->data;
+	if (th->doff < sizeof(struct tcphdr) / 4 ||
+	    !pskb_may_pull(skb, th->doff * 4))
+		goto bad_header;
+	if (skb_checksum_init(skb, xtcp_ipproto, inet_compute_pseudo) ||
+	    skb_checksum_complete(skb)) {
+		XTCP_INC_STATS(net, XTCP_MIB_INCSUMERRORS);
+		goto discard;
+	}
+
+	th = tcp_hdr(skb);
+	iph = ip_hdr(skb);
+	xtcp_fill_cb(skb, th);
+	tuple.laddr = iph->daddr;
+	tuple.raddr = iph->saddr;
+	tuple.lport = th->dest;
+	tuple.rport = th->source;
+
+lookup:
+	sk = xtcp_ehash_lookup(xn, &tuple);
+	if (!sk) {
+		tw = xtcp_tw_lookup(xn, &tuple);
+		if (tw && xtcp_tw_rcv(tw, skb) == XTCP_TW_DROP)
+			goto consumed;
+		sk = xtcp_listener_lookup(xn, iph->daddr, th->dest,
+					  inet_iif(skb));
+		if (!sk)
+			goto no_socket;
+	}
+
+	bh_lock_sock_nested(sk);
+	if (sk->sk_state == TCP_CLOSE && !retried) {
+		/*
+		 * It closed (perhaps into TIME_WAIT) between the lookup and
+		 * the lock: look again, once.
+		 */
+		bh_unlock_sock(sk);
+		sock_put(sk);
+		retried = true;
+		goto lookup;
+	}
+	if (!sock_owned_by_user(sk)) {
+		xtcp_do_rcv(sk, skb);
+	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
+				  READ_ONCE(sk->sk_sndbuf))) {
+		bh_unlock_sock(sk);
+		sock_put(sk);
+		XTCP_INC_STATS(net, XTCP_MIB_BACKLOGDROP);
+		goto discard;
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return 0;
+
+bad_header:
+	XTCP_INC_STATS(net, XTCP_MIB_INHDRERRORS);
+	goto discard;
+no_socket:
 	XTCP_INC_STATS(net, XTCP_MIB_INNOSOCKET);
-	kfree_skb_reason(skb, SKB_DROP_REASON_NO_SOCKET);
+	xtcp_send_reset_reply(net, skb);
+discard:
+	kfree_skb(skb);
+consumed:
 	return 0;
 }
 
+/* ICMP errors: counted by IPv4 already; acted on from the next issue. */
 static int xtcp_v4_err(struct sk_buff *skb, u32 info)
 {
 	return 0;
@@ -47,6 +830,6 @@ int xtcp_input_init(void)
 
 void xtcp_input_exit(void)
 {
+	/* inet_del_protocol() waits until no CPU runs the handler. */
 	inet_del_protocol(&xtcp_protocol, xtcp_ipproto);
-	/* inet_del_protocol() waited for readers; nothing runs the handler. */
 }

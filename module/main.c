@@ -2,13 +2,15 @@
 /*
  * xtcp: module entry points and load-time parameters.
  *
- * Load order is per-namespace state first (sockets and the receive path
- * look it up), then the socket family, then the IP protocol handler, so
- * that nothing can reach a half-initialised module. Unload is the exact
- * reverse. A socket pins the module (proto_ops, proto and family all name
- * THIS_MODULE as owner), so the exit path never runs while one exists.
+ * Load order is the TIME_WAIT slab and buckets, per-namespace state
+ * (sockets and the receive path look it up), then the socket family, then
+ * the IP protocol handler, so that nothing can reach a half-initialised
+ * module. Unload is the exact reverse: when the namespaces are gone every
+ * TIME_WAIT entry is dead, and xtcp_tw_exit() stops the buckets. A
+ * socket pins the module (proto_ops, proto and family all name THIS_MODULE
+ * as owner), so the exit path never runs while one exists.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "xtcp: " fmt
 
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -40,6 +42,10 @@ static int __init xtcp_init(void)
 		return -EINVAL;
 	}
 
+	ret = xtcp_tw_init();
+	if (ret)
+		goto err_tw;
+
 	ret = xtcp_netns_init();
 	if (ret)
 		goto err_netns;
@@ -52,8 +58,8 @@ static int __init xtcp_init(void)
 	if (ret)
 		goto err_input;
 
-	pr_info("loaded: family %d, IP protocol %d\n",
-		xtcp_family, xtcp_ipproto);
+	pr_info("loaded: family %d, IP protocol %d, TIME_WAIT entry %zu bytes\n",
+		xtcp_family, xtcp_ipproto, xtcp_tw_entry_size());
 	return 0;
 
 err_input:
@@ -61,6 +67,8 @@ err_input:
 err_socket:
 	xtcp_netns_exit();
 err_netns:
+	xtcp_tw_exit();
+err_tw:
 	return ret;
 }
 
@@ -69,6 +77,7 @@ static void __exit xtcp_exit(void)
 	xtcp_input_exit();
 	xtcp_socket_exit();
 	xtcp_netns_exit();
+	xtcp_tw_exit();
 	pr_info("unloaded\n");
 }
 

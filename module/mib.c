@@ -14,10 +14,101 @@
 #include "xtcp.h"
 
 static const struct snmp_mib xtcp_mib_list[] = {
-	/* Segments handed to xtcp by IPv4, valid or not. */
+	/* Segments that IPv4 handed to xtcp, valid or not. */
 	SNMP_MIB_ITEM("InSegs", XTCP_MIB_INSEGS),
-	/* Segments dropped because no xtcp socket matched them. */
+	/* Segments sent, including retransmissions and RSTs. */
+	SNMP_MIB_ITEM("OutSegs", XTCP_MIB_OUTSEGS),
+	/* Segments retransmitted. */
+	SNMP_MIB_ITEM("RetransSegs", XTCP_MIB_RETRANSSEGS),
+	/* RSTs sent. */
+	SNMP_MIB_ITEM("OutRsts", XTCP_MIB_OUTRSTS),
+	/*
+	 * Segments dropped because no socket or TIME_WAIT entry matched
+	 * (answered with a RST unless they were one).
+	 */
 	SNMP_MIB_ITEM("InNoSocket", XTCP_MIB_INNOSOCKET),
+	/* Segments dropped: truncated, or a data offset below 5 or past the end. */
+	SNMP_MIB_ITEM("InHdrErrors", XTCP_MIB_INHDRERRORS),
+	/* Segments dropped: bad checksum. */
+	SNMP_MIB_ITEM("InCsumErrors", XTCP_MIB_INCSUMERRORS),
+	/* Segments dropped: sent to a broadcast or multicast address. */
+	SNMP_MIB_ITEM("InNotHost", XTCP_MIB_INNOTHOST),
+	/*
+	 * Segments dropped: the socket was owned by the user and its backlog was
+	 * full.
+	 */
+	SNMP_MIB_ITEM("BacklogDrop", XTCP_MIB_BACKLOGDROP),
+	/* Segments outside the receive window (answered with an ACK unless a RST). */
+	SNMP_MIB_ITEM("OutOfWindow", XTCP_MIB_OUTOFWINDOW),
+	/* In-window segments dropped because they arrived out of order. */
+	SNMP_MIB_ITEM("OfoDrop", XTCP_MIB_OFODROP),
+	/* Segments dropped because the receive buffer was full. */
+	SNMP_MIB_ITEM("RcvbufDrop", XTCP_MIB_RCVBUFDROP),
+	/*
+	 * Segments whose ACK acknowledged unsent data, or data far older than
+	 * the window.
+	 */
+	SNMP_MIB_ITEM("BadAck", XTCP_MIB_BADACK),
+	/*
+	 * Challenge ACKs sent (RFC 5961): for an in-window RST that is not
+	 * exact, or a SYN on a synchronized connection.
+	 */
+	SNMP_MIB_ITEM("ChallengeAck", XTCP_MIB_CHALLENGEACK),
+	/* RSTs ignored in TIME_WAIT because rfc1337 is set. */
+	SNMP_MIB_ITEM("RstIgnored", XTCP_MIB_RSTIGNORED),
+	/* connect() calls that sent a SYN. */
+	SNMP_MIB_ITEM("ActiveOpens", XTCP_MIB_ACTIVEOPENS),
+	/* Half-open connections a listener created. */
+	SNMP_MIB_ITEM("PassiveOpens", XTCP_MIB_PASSIVEOPENS),
+	/* Active opens that failed: refused (RST) or timed out. */
+	SNMP_MIB_ITEM("AttemptFails", XTCP_MIB_ATTEMPTFAILS),
+	/* Connections reset by the peer in ESTABLISHED or CLOSE_WAIT. */
+	SNMP_MIB_ITEM("EstabResets", XTCP_MIB_ESTABRESETS),
+	/* SYN and SYN-ACK retransmissions. */
+	SNMP_MIB_ITEM("SynRetrans", XTCP_MIB_SYNRETRANS),
+	/* SYNs dropped because the SYN queue was full and no cookie was sent. */
+	SNMP_MIB_ITEM("SynQueueDrop", XTCP_MIB_SYNQUEUEDROP),
+	/* SYNs or cookie ACKs dropped because the accept queue was full. */
+	SNMP_MIB_ITEM("AcceptQueueDrop", XTCP_MIB_ACCEPTQUEUEDROP),
+	/* SYN-ACKs sent with a SYN cookie. */
+	SNMP_MIB_ITEM("SyncookiesSent", XTCP_MIB_SYNCOOKIESSENT),
+	/* Valid SYN cookies received. */
+	SNMP_MIB_ITEM("SyncookiesRecv", XTCP_MIB_SYNCOOKIESRECV),
+	/* ACKs to a listener whose cookie did not check out. */
+	SNMP_MIB_ITEM("SyncookiesFailed", XTCP_MIB_SYNCOOKIESFAILED),
+	/* Retransmission time-outs. */
+	SNMP_MIB_ITEM("Timeouts", XTCP_MIB_TIMEOUTS),
+	/*
+	 * Connections reset because data arrived after the application closed or
+	 * shut down reading.
+	 */
+	SNMP_MIB_ITEM("AbortOnData", XTCP_MIB_ABORTONDATA),
+	/*
+	 * Connections reset by close() with unread data, or by a listener
+	 * closing with children.
+	 */
+	SNMP_MIB_ITEM("AbortOnClose", XTCP_MIB_ABORTONCLOSE),
+	/* Connections reset by close() with SO_LINGER {1, 0}. */
+	SNMP_MIB_ITEM("AbortOnLinger", XTCP_MIB_ABORTONLINGER),
+	/*
+	 * Connections dropped by a time-out: retransmissions, keepalive,
+	 * orphaned FIN_WAIT_2.
+	 */
+	SNMP_MIB_ITEM("AbortOnTimeout", XTCP_MIB_ABORTONTIMEOUT),
+	/* Connections that entered TIME_WAIT. */
+	SNMP_MIB_ITEM("TwEntered", XTCP_MIB_TWENTERED),
+	/* TIME_WAIT entries that lived out 2 * MSL. */
+	SNMP_MIB_ITEM("TwExpired", XTCP_MIB_TWEXPIRED),
+	/* TIME_WAIT entries ended by a RST. */
+	SNMP_MIB_ITEM("TwKilled", XTCP_MIB_TWKILLED),
+	/* TIME_WAIT entries replaced by an acceptable new SYN (RFC 6191). */
+	SNMP_MIB_ITEM("TwRecycled", XTCP_MIB_TWRECYCLED),
+	/* TIME_WAIT entries taken over by connect() under tw_reuse. */
+	SNMP_MIB_ITEM("TwReused", XTCP_MIB_TWREUSED),
+	/* Connections that skipped TIME_WAIT because max_tw_buckets was reached. */
+	SNMP_MIB_ITEM("TwOverflow", XTCP_MIB_TWOVERFLOW),
+	/* Connections that skipped TIME_WAIT for lack of memory. */
+	SNMP_MIB_ITEM("TwNoMem", XTCP_MIB_TWNOMEM),
 	SNMP_MIB_SENTINEL
 };
 

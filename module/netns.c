@@ -2,10 +2,11 @@
 /*
  * xtcp: per network namespace state.
  *
- * Every table and counter lives in struct xtcp_net, reached through
+ * Every table, knob and counter lives in struct xtcp_net, reached through
  * net_generic(). The pernet exit runs after every socket of the namespace
- * is gone (a socket holds a reference on its namespace), so the tables are
- * empty by then; the exit path only releases what init allocated.
+ * is gone (a socket holds a reference on its namespace), so the socket
+ * tables are empty by then; TIME_WAIT entries hold no such reference and
+ * are killed here.
  */
 #include <linux/module.h>
 #include <net/net_namespace.h>
@@ -28,25 +29,37 @@ static int __net_init xtcp_net_init(struct net *net)
 	xn->net = net;
 	xtcp_bind_table_init(xn);
 
+	ret = xtcp_ctrl_net_init(xn);
+	if (ret)
+		goto err_ctrl;
 	ret = xtcp_mib_net_init(xn);
 	if (ret)
 		goto err_mib;
-
+	ret = xtcp_hash_net_init(xn);
+	if (ret)
+		goto err_hash;
+	ret = xtcp_tw_net_init(xn);
+	if (ret)
+		goto err_tw;
 	ret = xtcp_proc_net_init(net);
 	if (ret)
 		goto err_proc;
-
 	ret = xtcp_mib_proc_init(net);
 	if (ret)
 		goto err_mib_proc;
-
 	return 0;
 
 err_mib_proc:
 	xtcp_proc_net_exit(net);
 err_proc:
+	xtcp_tw_net_exit(xn);
+err_tw:
+	xtcp_hash_net_exit(xn);
+err_hash:
 	xtcp_mib_net_exit(xn);
 err_mib:
+	xtcp_ctrl_net_exit(xn);
+err_ctrl:
 	return ret;
 }
 
@@ -56,7 +69,10 @@ static void __net_exit xtcp_net_exit(struct net *net)
 
 	xtcp_mib_proc_exit(net);
 	xtcp_proc_net_exit(net);
+	xtcp_tw_net_exit(xn);
+	xtcp_hash_net_exit(xn);
 	xtcp_mib_net_exit(xn);
+	xtcp_ctrl_net_exit(xn);
 }
 
 static struct pernet_operations xtcp_net_ops = {

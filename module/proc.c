@@ -2,12 +2,17 @@
 /*
  * xtcp: /proc/net/xtcp, the per-namespace socket table.
  *
- * Same columns as /proc/net/tcp (get_tcp4_sock() in tcp_ipv4.c), so that
- * parsers written for TCP read it unchanged: addresses as raw hex of the
- * network-order word, ports in host order, states with TCP's codes.
+ * Same columns as /proc/net/tcp (get_tcp4_sock() and get_timewait4_sock()
+ * in tcp_ipv4.c), so that parsers written for TCP read it unchanged:
+ * addresses as raw hex of the network-order word, ports in host order,
+ * TCP's state codes. Rows come from the bind table: every socket that owns
+ * a port (listeners, half-open children in SYN_RECV, connections) and
+ * every TIME_WAIT entry. Closed sockets that merely hold a bound port are
+ * not listed, as TCP does not list them.
  *
  * The walk holds the bind table lock (BH off) from ->start to ->stop;
  * seq_file never sleeps in between, and the lock is dropped between reads.
+ * Positions index the chains of sockets first, then those of TIME_WAIT.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -21,7 +26,7 @@
 
 struct xtcp_proc_iter {
 	struct seq_net_private p;
-	unsigned int bucket;
+	unsigned int bucket;	/* < XTCP_BHASH_SIZE: sockets; then TW */
 };
 
 static struct xtcp_net *xtcp_seq_xn(struct seq_file *seq)
@@ -29,56 +34,66 @@ static struct xtcp_net *xtcp_seq_xn(struct seq_file *seq)
 	return xtcp_pernet(seq_file_net(seq));
 }
 
-static struct sock *xtcp_seq_first_in(struct seq_file *seq, unsigned int b)
+static bool xtcp_seq_listed(struct seq_file *seq, struct hlist_node *node)
+{
+	struct xtcp_proc_iter *it = seq->private;
+	struct sock *sk;
+
+	if (it->bucket >= XTCP_BHASH_SIZE)
+		return true;
+	sk = &hlist_entry(node, struct xtcp_sock, bind_node)->inet.sk;
+	return inet_sk_state_load(sk) != TCP_CLOSE;
+}
+
+/* The first listed node at or after @node, moving on through chains. */
+static struct hlist_node *xtcp_seq_settle(struct seq_file *seq,
+					  struct hlist_node *node)
 {
 	struct xtcp_proc_iter *it = seq->private;
 	struct xtcp_net *xn = xtcp_seq_xn(seq);
-	struct hlist_node *node;
 
-	for (; b < XTCP_BHASH_SIZE; b++) {
-		node = xn->bind_hash[b].first;
-		if (node) {
-			it->bucket = b;
-			return (struct sock *)hlist_entry(node, struct xtcp_sock,
-							  bind_node);
-		}
+	for (;;) {
+		for (; node; node = node->next)
+			if (xtcp_seq_listed(seq, node))
+				return node;
+		if (++it->bucket >= 2 * XTCP_BHASH_SIZE)
+			return NULL;
+		node = it->bucket < XTCP_BHASH_SIZE ?
+		       xn->bind_hash[it->bucket].first :
+		       xn->tw_bind_hash[it->bucket - XTCP_BHASH_SIZE].first;
 	}
-	return NULL;
 }
 
-static struct sock *xtcp_seq_next_sk(struct seq_file *seq, struct sock *sk)
+static struct hlist_node *xtcp_seq_first(struct seq_file *seq)
 {
 	struct xtcp_proc_iter *it = seq->private;
-	struct hlist_node *node = xtcp_sk(sk)->bind_node.next;
 
-	if (node)
-		return (struct sock *)hlist_entry(node, struct xtcp_sock,
-						  bind_node);
-	return xtcp_seq_first_in(seq, it->bucket + 1);
+	it->bucket = 0;
+	return xtcp_seq_settle(seq, xtcp_seq_xn(seq)->bind_hash[0].first);
 }
 
 static void *xtcp_seq_start(struct seq_file *seq, loff_t *pos)
 	__acquires(&xn->bind_lock)
 {
 	struct xtcp_net *xn = xtcp_seq_xn(seq);
-	struct sock *sk;
+	struct hlist_node *node;
 	loff_t n;
 
 	spin_lock_bh(&xn->bind_lock);
 	if (!*pos)
 		return SEQ_START_TOKEN;
-	sk = xtcp_seq_first_in(seq, 0);
-	for (n = 1; sk && n < *pos; n++)
-		sk = xtcp_seq_next_sk(seq, sk);
-	return sk;
+	node = xtcp_seq_first(seq);
+	for (n = 1; node && n < *pos; n++)
+		node = xtcp_seq_settle(seq, node->next);
+	return node;
 }
 
 static void *xtcp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
 	++*pos;
 	if (v == SEQ_START_TOKEN)
-		return xtcp_seq_first_in(seq, 0);
-	return xtcp_seq_next_sk(seq, v);
+		return xtcp_seq_first(seq);
+	return xtcp_seq_settle(seq, ((struct hlist_node *)v)->next);
 }
 
 static void xtcp_seq_stop(struct seq_file *seq, void *v)
@@ -90,31 +105,55 @@ static void xtcp_seq_stop(struct seq_file *seq, void *v)
 static void xtcp_seq_show_sock(struct seq_file *seq, struct sock *sk, loff_t i)
 {
 	const struct inet_sock *inet = inet_sk(sk);
+	const struct xtcp_sock *xs = xtcp_sk(sk);
 	int state = inet_sk_state_load(sk);
-	u32 txq = 0, rxq = 0;
+	unsigned long expires = 0;
+	int timer = 0;
+	u32 txq, rxq;
 
 	if (state == TCP_LISTEN) {
 		rxq = READ_ONCE(sk->sk_ack_backlog);
 		txq = READ_ONCE(sk->sk_max_ack_backlog);
+	} else {
+		txq = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_una);
+		rxq = max_t(int, READ_ONCE(xs->rcv_nxt) -
+			    READ_ONCE(xs->copied_seq), 0);
+	}
+	/* Timer codes of /proc/net/tcp: 1 retransmit, 2 keepalive/other. */
+	if (timer_pending(&xs->rtx_timer)) {
+		timer = 1;
+		expires = xs->rtx_timer.expires;
+	} else if (timer_pending(&sk->sk_timer)) {
+		timer = 2;
+		expires = sk->sk_timer.expires;
 	}
 
 	seq_printf(seq,
 		   "%4lld: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %pK %lu %lu %u %u %d",
 		   i, inet->inet_rcv_saddr, inet->inet_num,
 		   inet->inet_daddr, ntohs(inet->inet_dport), state,
-		   txq, rxq, 0, 0UL, 0,
+		   txq, rxq, timer,
+		   timer ? jiffies_delta_to_clock_t(expires - jiffies) : 0L,
+		   xs->retransmits,
 		   from_kuid_munged(seq_user_ns(seq), sock_i_uid(sk)),
-		   0, sock_i_ino(sk), refcount_read(&sk->sk_refcnt), sk,
-		   0UL, 0UL, 0U, 0U, -1);
+		   xs->probes_out, sock_i_ino(sk),
+		   refcount_read(&sk->sk_refcnt), sk,
+		   jiffies_to_clock_t(xs->rto), 0UL, 0U, 10U, -1);
 }
 
 static int xtcp_seq_show(struct seq_file *seq, void *v)
 {
+	struct xtcp_proc_iter *it = seq->private;
+
 	seq_setwidth(seq, XTCP_PROC_ROW - 1);
 	if (v == SEQ_START_TOKEN)
 		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
+	else if (it->bucket < XTCP_BHASH_SIZE)
+		xtcp_seq_show_sock(seq, &hlist_entry(v, struct xtcp_sock,
+						     bind_node)->inet.sk,
+				   seq->index - 1);
 	else
-		xtcp_seq_show_sock(seq, v, seq->index - 1);
+		xtcp_tw_seq_show(seq, v, seq->index - 1);
 	seq_pad(seq, '\n');
 	return 0;
 }

@@ -9,7 +9,7 @@
  * Errors follow Linux TCP (af_inet.c, inet_connection_sock.c) so that code
  * written for TCP sees the same errno values.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "xtcp: " fmt
 
 #include <linux/module.h>
 #include <linux/net.h>
@@ -20,14 +20,13 @@
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/tcp_states.h>
+#include <net/tcp.h>
+#include <net/secure_seq.h>
+#include <linux/sockios.h>
+#include <asm/ioctls.h>
+#include <linux/poll.h>
 
 #include "xtcp.h"
-
-static struct proto xtcp_prot = {
-	.name = "XTCP",
-	.owner = THIS_MODULE,
-	.obj_size = sizeof(struct xtcp_sock),
-};
 
 static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 {
@@ -108,6 +107,7 @@ static int xtcp_listen(struct socket *sock, int backlog)
 		goto out;
 	}
 
+	xtcp_sk(sk)->lq.closed = false;
 	xtcp_set_state(sk, TCP_LISTEN);
 	if (!inet_sk(sk)->inet_num)
 		err = xtcp_bind_get_port(sk, 0);
@@ -120,21 +120,594 @@ out:
 	return err;
 }
 
+/* Wait for a child in the accept queue (inet_csk_wait_for_connect()). */
+static int xtcp_wait_for_child(struct sock *sk, long timeo)
+{
+	struct xtcp_listen_queue *lq = &xtcp_sk(sk)->lq;
+	DEFINE_WAIT(wait);
+	int err;
+
+	for (;;) {
+		prepare_to_wait_exclusive(sk_sleep(sk), &wait,
+					  TASK_INTERRUPTIBLE);
+		release_sock(sk);
+		if (list_empty_careful(&lq->accept))
+			timeo = schedule_timeout(timeo);
+		sched_annotate_sleep();
+		lock_sock(sk);
+		err = 0;
+		if (!list_empty_careful(&lq->accept))
+			break;
+		err = -EINVAL;
+		if (sk->sk_state != TCP_LISTEN)
+			break;
+		err = sock_intr_errno(timeo);
+		if (signal_pending(current))
+			break;
+		err = -EAGAIN;
+		if (!timeo)
+			break;
+	}
+	finish_wait(sk_sleep(sk), &wait);
+	return err;
+}
+
+static int xtcp_accept(struct socket *sock, struct socket *newsock, int flags,
+		       bool kern)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_listen_queue *lq = &xtcp_sk(sk)->lq;
+	struct xtcp_sock *cxs = NULL;
+	struct sock *child, *parent;
+	int err;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sk->sk_state != TCP_LISTEN)
+		goto out;
+	for (;;) {
+		spin_lock_bh(&lq->lock);
+		cxs = list_first_entry_or_null(&lq->accept, struct xtcp_sock,
+					       q_node);
+		if (cxs) {
+			list_del_init(&cxs->q_node);
+			sk_acceptq_removed(sk);
+		}
+		spin_unlock_bh(&lq->lock);
+		if (cxs)
+			break;
+		err = -EAGAIN;
+		if (flags & O_NONBLOCK)
+			goto out;
+		err = xtcp_wait_for_child(sk, sock_rcvtimeo(sk, false));
+		if (err)
+			goto out;
+	}
+	release_sock(sk);
+
+	child = &cxs->inet.sk;
+	lock_sock(child);
+	sock_graft(child, newsock);
+	newsock->state = SS_CONNECTED;
+	parent = cxs->parent;
+	cxs->parent = NULL;
+	cxs->in_accept_q = false;
+	release_sock(child);
+	if (parent)
+		sock_put(parent);
+	return 0;
+out:
+	release_sock(sk);
+	return err;
+}
+
+static long xtcp_wait_for_connect(struct sock *sk, long timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	sk->sk_write_pending++;
+	while ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		release_sock(sk);
+		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+		lock_sock(sk);
+		if (signal_pending(current) || !timeo)
+			break;
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	sk->sk_write_pending--;
+	return timeo;
+}
+
+/* Route, pick the local port and ISN, send the SYN (tcp_v4_connect()). */
+static int xtcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
+			   int addr_len)
+{
+	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	__be16 orig_sport, orig_dport;
+	union tcp_seq_and_ts_off st;
+	bool autobind;
+	struct flowi4 *fl4;
+	struct rtable *rt;
+	int err;
+
+	if (addr_len < sizeof(struct sockaddr_in))
+		return -EINVAL;
+	if (usin->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+
+	orig_sport = inet->inet_sport;
+	orig_dport = usin->sin_port;
+	fl4 = &inet->cork.fl.u.ip4;
+	rt = ip_route_connect(fl4, usin->sin_addr.s_addr, inet->inet_saddr,
+			      sk->sk_bound_dev_if, xtcp_ipproto, orig_sport,
+			      orig_dport, sk);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	if (rt->rt_flags & (RTCF_MULTICAST | RTCF_BROADCAST)) {
+		ip_rt_put(rt);
+		return -ENETUNREACH;
+	}
+
+	if (!inet->inet_saddr)
+		inet->inet_saddr = fl4->saddr;
+	if (!sk->sk_rcv_saddr)
+		sk->sk_rcv_saddr = inet->inet_saddr;
+	sk->sk_daddr = fl4->daddr;
+	sk->sk_dport = usin->sin_port;
+	xs->write_seq = 0;
+	autobind = !inet->inet_num;
+
+	xtcp_set_state(sk, TCP_SYN_SENT);
+	err = xtcp_bind_connect_port(sk);
+	if (err)
+		goto failure;
+
+	rt = ip_route_newports(fl4, rt, orig_sport, orig_dport,
+			       inet->inet_sport, sk->sk_dport, sk);
+	if (IS_ERR(rt)) {
+		err = PTR_ERR(rt);
+		rt = NULL;
+		goto failure;
+	}
+	sk_setup_caps(sk, &rt->dst);
+	rt = NULL;
+	xs->advmss = min_t(unsigned int,
+			   dst_metric_advmss(__sk_dst_get(sk)), 65495U);
+	xtcp_sync_mss(sk, dst_mtu(__sk_dst_get(sk)));
+
+	st = secure_tcp_seq_and_ts_off(net, inet->inet_saddr, sk->sk_daddr,
+				       inet->inet_sport, sk->sk_dport);
+	xs->ts_offset = st.ts_off;
+	/* A TIME_WAIT taken over by tw_reuse left a safe ISN in write_seq. */
+	xs->iss = xs->write_seq ? : st.seq;
+	xs->write_seq = xs->iss;
+	xs->snd_una = xs->iss;
+	xs->snd_nxt = xs->iss;
+	xs->rcv_wnd = min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2, 65535U);
+	atomic_set(&inet->inet_id, get_random_u16());
+
+	err = xtcp_connect_send_syn(sk);
+	if (err)
+		goto failure;
+	XTCP_INC_STATS(net, XTCP_MIB_ACTIVEOPENS);
+	return 0;
+
+failure:
+	xtcp_set_state(sk, TCP_CLOSE);
+	if (rt)
+		ip_rt_put(rt);
+	xtcp_ehash_remove(sk);
+	if (autobind)
+		xtcp_bind_put_port(sk);
+	sk_dst_reset(sk);
+	sk->sk_dport = 0;
+	return err;
+}
+
+static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
+			int addr_len, int flags)
+{
+	struct sock *sk = sock->sk;
+	long timeo;
+	int err;
+
+	if (addr_len < sizeof(uaddr->sa_family))
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (uaddr->sa_family == AF_UNSPEC) {
+		err = xtcp_disconnect(sk);
+		sock->state = SS_UNCONNECTED;
+		goto out;
+	}
+
+	switch (sock->state) {
+	default:
+		err = -EINVAL;
+		goto out;
+	case SS_CONNECTED:
+		err = -EISCONN;
+		goto out;
+	case SS_CONNECTING:
+		err = -EALREADY;
+		break;
+	case SS_UNCONNECTED:
+		err = -EISCONN;
+		if (sk->sk_state != TCP_CLOSE)
+			goto out;
+		err = xtcp_v4_connect(sk, uaddr, addr_len);
+		if (err < 0)
+			goto out;
+		sock->state = SS_CONNECTING;
+		err = -EINPROGRESS;
+		break;
+	}
+
+	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		/* Error code is set above. */
+		if (!timeo)
+			goto out;
+		timeo = xtcp_wait_for_connect(sk, timeo);
+		if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+			err = signal_pending(current) ?
+			      sock_intr_errno(timeo) : -EINPROGRESS;
+			goto out;
+		}
+	}
+
+	/* Connection was closed by RST, timeout, ICMP error or another
+	 * process disconnected us.
+	 */
+	if (sk->sk_state == TCP_CLOSE) {
+		err = sock_error(sk) ? : -ECONNABORTED;
+		sock->state = SS_UNCONNECTED;
+		goto out;
+	}
+	sock->state = SS_CONNECTED;
+	err = 0;
+out:
+	release_sock(sk);
+	return err;
+}
+
+static __poll_t xtcp_poll(struct file *file, struct socket *sock,
+			  poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	__poll_t mask = 0;
+	int state;
+
+	sock_poll_wait(file, sock, wait);
+	state = inet_sk_state_load(sk);
+	if (state == TCP_LISTEN)
+		return READ_ONCE(sk->sk_ack_backlog) ? EPOLLIN | EPOLLRDNORM : 0;
+
+	if (sk->sk_shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (sk->sk_shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+
+	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
+		if (READ_ONCE(xs->rcv_nxt) != READ_ONCE(xs->copied_seq) &&
+		    !skb_queue_empty_lockless(&sk->sk_receive_queue))
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (!(sk->sk_shutdown & SEND_SHUTDOWN)) {
+			if (sk_stream_is_writeable(sk)) {
+				mask |= EPOLLOUT | EPOLLWRNORM;
+			} else {
+				sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+				set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+				/* Race with the ACK path freeing space. */
+				smp_mb__after_atomic();
+				if (sk_stream_is_writeable(sk))
+					mask |= EPOLLOUT | EPOLLWRNORM;
+			}
+		} else {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
+	/* Pairs with the smp_wmb() in xtcp_reset(). */
+	smp_rmb();
+	if (READ_ONCE(sk->sk_err) ||
+	    !skb_queue_empty_lockless(&sk->sk_error_queue))
+		mask |= EPOLLERR;
+	return mask;
+}
+
+static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int copied = 0, err;
+	long timeo;
+
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))) {
+		err = sk_stream_wait_connect(sk, &timeo);
+		if (err)
+			goto out_err;
+	}
+	sk_clear_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+
+	while (msg_data_left(msg)) {
+		size_t chunk = min_t(size_t, msg_data_left(msg), xs->mss_cache);
+		struct sk_buff *skb;
+
+		err = -EPIPE;
+		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
+			goto do_error;
+		if (!sk_stream_memory_free(sk))
+			goto wait_for_space;
+		skb = alloc_skb_with_frags(XTCP_MAX_HEADER, chunk, 0, &err,
+					   sk->sk_allocation);
+		if (!skb)
+			goto wait_for_space;
+		skb_reserve(skb, XTCP_MAX_HEADER);
+		skb->data_len = chunk;
+		skb->len = chunk;
+		if (skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, chunk)) {
+			kfree_skb(skb);
+			err = -EFAULT;
+			goto do_error;
+		}
+		XTCP_SKB_CB(skb)->seq = xs->write_seq;
+		XTCP_SKB_CB(skb)->end_seq = xs->write_seq + chunk;
+		XTCP_SKB_CB(skb)->tcp_flags = TCPHDR_ACK | TCPHDR_PSH;
+		XTCP_SKB_CB(skb)->retransmitted = 0;
+		xs->write_seq += chunk;
+		sk_wmem_queued_add(sk, skb->truesize);
+		__skb_queue_tail(&sk->sk_write_queue, skb);
+		if (!xs->send_head)
+			xs->send_head = skb;
+		copied += chunk;
+		continue;
+
+wait_for_space:
+		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		xtcp_push_pending(sk);
+		err = sk_stream_wait_memory(sk, &timeo);
+		if (err)
+			goto do_error;
+	}
+	xtcp_push_pending(sk);
+	release_sock(sk);
+	return copied;
+
+do_error:
+	if (copied) {
+		xtcp_push_pending(sk);
+		release_sock(sk);
+		return copied;
+	}
+out_err:
+	err = sk_stream_error(sk, msg->msg_flags, err);
+	release_sock(sk);
+	return err;
+}
+
+/*
+ * After the user read data: advertise the window again if it grew to at
+ * least twice what the peer currently sees (__tcp_cleanup_rbuf()).
+ */
+static void xtcp_cleanup_rbuf(struct sock *sk, int copied)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+	u32 now = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+
+	if (copied <= 0 || (sk->sk_shutdown & RCV_SHUTDOWN) ||
+	    sk->sk_state == TCP_CLOSE)
+		return;
+	if (free > 0 && (u32)free / 2 >= 2 * now &&
+	    (u32)free / 2 >= min_t(u32, xs->advmss, 65535U))
+		xtcp_send_ack(sk);
+}
+
+static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+			int flags)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 peek_seq, *seq;
+	int copied = 0, target;
+	long timeo;
+
+	if (flags & (MSG_OOB | MSG_ERRQUEUE))
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		copied = -ENOTCONN;
+		goto out;
+	}
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	seq = &xs->copied_seq;
+	if (flags & MSG_PEEK) {
+		peek_seq = xs->copied_seq;
+		seq = &peek_seq;
+	}
+
+	do {
+		struct sk_buff *skb, *last;
+		u32 offset;
+		size_t used;
+
+		last = skb_peek_tail(&sk->sk_receive_queue);
+		skb_queue_walk(&sk->sk_receive_queue, skb) {
+			offset = *seq - XTCP_SKB_CB(skb)->seq;
+			if (offset < skb->len)
+				goto found_ok_skb;
+		}
+
+		if (copied >= target && !READ_ONCE(sk->sk_backlog.tail))
+			break;
+		if (copied) {
+			if (sk->sk_err || sk->sk_state == TCP_CLOSE ||
+			    (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
+			    signal_pending(current))
+				break;
+		} else {
+			if (sock_flag(sk, SOCK_DONE))
+				break;
+			if (sk->sk_err) {
+				copied = sock_error(sk);
+				break;
+			}
+			if (sk->sk_shutdown & RCV_SHUTDOWN)
+				break;
+			if (sk->sk_state == TCP_CLOSE) {
+				/* Never connected. */
+				copied = -ENOTCONN;
+				break;
+			}
+			if (!timeo) {
+				copied = -EAGAIN;
+				break;
+			}
+			if (signal_pending(current)) {
+				copied = sock_intr_errno(timeo);
+				break;
+			}
+		}
+		if (copied >= target) {
+			/* Process the backlog, then look again. */
+			release_sock(sk);
+			lock_sock(sk);
+		} else {
+			sk_wait_data(sk, &timeo, last);
+		}
+		continue;
+
+found_ok_skb:
+		used = min_t(size_t, skb->len - offset, len);
+		if (skb_copy_datagram_msg(skb, offset, msg, used)) {
+			if (!copied)
+				copied = -EFAULT;
+			break;
+		}
+		*seq += used;
+		copied += used;
+		len -= used;
+		if (!(flags & MSG_PEEK) && offset + used == skb->len) {
+			__skb_unlink(skb, &sk->sk_receive_queue);
+			consume_skb(skb);
+		}
+	} while (len > 0);
+
+	if (!(flags & MSG_PEEK))
+		xtcp_cleanup_rbuf(sk, copied);
+out:
+	release_sock(sk);
+	return copied;
+}
+
+static int xtcp_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	/* SHUT_RD, SHUT_WR, SHUT_RDWR are 0, 1, 2; make them masks. */
+	how++;
+	if ((how & ~SHUTDOWN_MASK) || !how)
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state == SS_CONNECTING) {
+		if ((1 << sk->sk_state) &
+		    (TCPF_SYN_SENT | TCPF_SYN_RECV | TCPF_CLOSE))
+			sock->state = SS_DISCONNECTING;
+		else
+			sock->state = SS_CONNECTED;
+	}
+
+	switch (sk->sk_state) {
+	case TCP_CLOSE:
+		err = -ENOTCONN;
+		/* Hack to wake up other listeners, who can poll for
+		 * EPOLLHUP, even on eg. unconnected UDP sockets -- RR
+		 */
+		fallthrough;
+	default:
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+		if ((how & SEND_SHUTDOWN) &&
+		    (1 << sk->sk_state) &
+		    (TCPF_ESTABLISHED | TCPF_SYN_RECV | TCPF_CLOSE_WAIT) &&
+		    xtcp_close_state(sk))
+			xtcp_send_fin(sk);
+		break;
+	case TCP_LISTEN:
+		if (!(how & RCV_SHUTDOWN))
+			break;
+		fallthrough;
+	case TCP_SYN_SENT:
+		err = xtcp_disconnect(sk);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		break;
+	}
+
+	/* Wake up anyone sleeping in poll. */
+	sk->sk_state_change(sk);
+	release_sock(sk);
+	return err;
+}
+
+static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int answ;
+
+	switch (cmd) {
+	case SIOCINQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		lock_sock(sk);
+		answ = xs->rcv_nxt - xs->copied_seq;
+		/* The FIN took a sequence number but is no data. */
+		if (answ && sock_flag(sk, SOCK_DONE))
+			answ--;
+		release_sock(sk);
+		break;
+	case SIOCOUTQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		answ = (1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV) ?
+		       0 : READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_una);
+		break;
+	case SIOCOUTQNSD:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		answ = (1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV) ?
+		       0 : READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_nxt);
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	return put_user(answ, (int __user *)arg);
+}
+
 static int xtcp_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
+	long timeout = 0;
 
 	if (!sk)
 		return 0;
-
-	lock_sock(sk);
-	xtcp_set_state(sk, TCP_CLOSE);
-	xtcp_bind_put_port(sk);
-	sock_orphan(sk);
-	release_sock(sk);
-
+	if (sock_flag(sk, SOCK_LINGER) && !(current->flags & PF_EXITING))
+		timeout = sk->sk_lingertime;
+	xtcp_close(sk, timeout);
 	sock->sk = NULL;
-	sock_put(sk);
 	return 0;
 }
 
@@ -143,17 +716,37 @@ static const struct proto_ops xtcp_stream_ops = {
 	.owner = THIS_MODULE,
 	.release = xtcp_release,
 	.bind = xtcp_bind,
-	.connect = sock_no_connect,
+	.connect = xtcp_connect,
 	.socketpair = sock_no_socketpair,
-	.accept = sock_no_accept,
+	.accept = xtcp_accept,
 	.getname = inet_getname,
-	.ioctl = sock_no_ioctl,
+	.poll = xtcp_poll,
+	.ioctl = xtcp_ioctl,
 	.listen = xtcp_listen,
-	.shutdown = sock_no_shutdown,
-	.sendmsg = sock_no_sendmsg,
-	.recvmsg = sock_no_recvmsg,
+	.shutdown = xtcp_shutdown,
+	.sendmsg = xtcp_sendmsg,
+	.recvmsg = xtcp_recvmsg,
 	.mmap = sock_no_mmap,
 	.sendpage = sock_no_sendpage,
+};
+
+/* SO_KEEPALIVE; sock_setsockopt() sets SOCK_KEEPOPEN after this. */
+static void xtcp_set_keepalive(struct sock *sk, int val)
+{
+	if (val)
+		sock_set_flag(sk, SOCK_KEEPOPEN);
+	else
+		sock_reset_flag(sk, SOCK_KEEPOPEN);
+	xtcp_timer_keepalive(sk);
+}
+
+static struct proto xtcp_prot = {
+	.name = "XTCP",
+	.owner = THIS_MODULE,
+	.obj_size = sizeof(struct xtcp_sock),
+	.keepalive = xtcp_set_keepalive,
+	.backlog_rcv = xtcp_do_rcv,
+	.release_cb = xtcp_release_cb,
 };
 
 static int xtcp_create(struct net *net, struct socket *sock, int protocol,
@@ -177,7 +770,6 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 	sock_init_data(sock, sk);
 	sk->sk_destruct = inet_sock_destruct;
 	sk->sk_protocol = xtcp_ipproto;
-	sock_set_flag(sk, SOCK_RCU_FREE);
 
 	/* What inet_create() would have set up for an AF_INET socket. */
 	inet = inet_sk(sk);
@@ -189,7 +781,7 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 			 IP_PMTUDISC_DONT : IP_PMTUDISC_WANT;
 	atomic_set(&inet->inet_id, 0);
 
-	INIT_HLIST_NODE(&xtcp_sk(sk)->bind_node);
+	xtcp_init_sock(sk);
 	return 0;
 }
 

@@ -3,6 +3,18 @@
  * xtcp: internal interfaces shared by the files of the module.
  *
  * One concern per file; each file exports a flat xtcp_ API declared here.
+ *
+ * Locking, in one place:
+ *  - A socket's protocol state is changed under its lock: the owner
+ *    (lock_sock) in process context, or bh_lock_sock in softirq when no
+ *    user owns it. Segments that find the socket owned go to its backlog
+ *    and are processed by release_sock(); timers that find it owned set a
+ *    bit in ->deferred and the work runs from ->release_cb.
+ *  - Tables (bind, established, TIME_WAIT) have their own locks and are
+ *    read under RCU from softirq. Sockets are SOCK_RCU_FREE; TIME_WAIT
+ *    entries are freed with call_rcu().
+ *  - A listener's SYN and accept queues are under ->lq.lock (BH), taken
+ *    without or inside a child's socket lock, never around one.
  */
 #ifndef _XTCP_H
 #define _XTCP_H
@@ -10,54 +22,87 @@
 #include <linux/types.h>
 #include <linux/list.h>
 #include <linux/spinlock.h>
+#include <linux/rhashtable-types.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
 #include <net/inet_sock.h>
+#include <net/ip.h>
 #include <net/netns/generic.h>
 #include <net/snmp.h>
+#include <net/tcp_states.h>
 
 #include "uapi/xtcp.h"
+
+struct seq_file;
+struct xtcp_tw;
 
 /* Module parameters, fixed once the module is loaded (main.c). */
 extern int xtcp_family;
 extern int xtcp_ipproto;
 
-/*
- * The xtcp socket. struct inet_sock comes first so that inet_sk(), the
- * IPv4 output path and the generic inet helpers (inet_getname) work on it.
- */
-struct xtcp_sock {
-	struct inet_sock inet;
-	/*
-	 * Link in the per-namespace bind table while the socket owns a local
-	 * port. Written under xtcp_net.bind_lock, read under RCU; sockets
-	 * are freed after a grace period (SOCK_RCU_FREE) for that reason.
-	 */
-	struct hlist_node bind_node;
+/* Run-time knobs (knobs.h, ctrl.c). */
+enum xtcp_knob {
+#define XTCP_KNOB(n, d, lo, hi) XTCP_KNOB_##n,
+#include "knobs.h"
+#undef XTCP_KNOB
+	XTCP_KNOB_MAX
 };
-
-static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
-{
-	return (struct xtcp_sock *)sk;
-}
-
-/*
- * Change the state of a socket owned by the caller (socket lock or bh
- * lock). Lockless readers (/proc) pair with inet_sk_state_load().
- */
-static inline void xtcp_set_state(struct sock *sk, int state)
-{
-	/* Release: a reader that sees the new state sees what led to it. */
-	smp_store_release(&sk->sk_state, state);
-}
 
 /* Counters (mib.c); names and meanings are documented there. */
 enum xtcp_mib_field {
 	XTCP_MIB_INSEGS,
+	XTCP_MIB_OUTSEGS,
+	XTCP_MIB_RETRANSSEGS,
+	XTCP_MIB_OUTRSTS,
 	XTCP_MIB_INNOSOCKET,
+	XTCP_MIB_INHDRERRORS,
+	XTCP_MIB_INCSUMERRORS,
+	XTCP_MIB_INNOTHOST,
+	XTCP_MIB_BACKLOGDROP,
+	XTCP_MIB_OUTOFWINDOW,
+	XTCP_MIB_OFODROP,
+	XTCP_MIB_RCVBUFDROP,
+	XTCP_MIB_BADACK,
+	XTCP_MIB_CHALLENGEACK,
+	XTCP_MIB_RSTIGNORED,
+	XTCP_MIB_ACTIVEOPENS,
+	XTCP_MIB_PASSIVEOPENS,
+	XTCP_MIB_ATTEMPTFAILS,
+	XTCP_MIB_ESTABRESETS,
+	XTCP_MIB_SYNRETRANS,
+	XTCP_MIB_SYNQUEUEDROP,
+	XTCP_MIB_ACCEPTQUEUEDROP,
+	XTCP_MIB_SYNCOOKIESSENT,
+	XTCP_MIB_SYNCOOKIESRECV,
+	XTCP_MIB_SYNCOOKIESFAILED,
+	XTCP_MIB_TIMEOUTS,
+	XTCP_MIB_ABORTONDATA,
+	XTCP_MIB_ABORTONCLOSE,
+	XTCP_MIB_ABORTONLINGER,
+	XTCP_MIB_ABORTONTIMEOUT,
+	XTCP_MIB_TWENTERED,
+	XTCP_MIB_TWEXPIRED,
+	XTCP_MIB_TWKILLED,
+	XTCP_MIB_TWRECYCLED,
+	XTCP_MIB_TWREUSED,
+	XTCP_MIB_TWOVERFLOW,
+	XTCP_MIB_TWNOMEM,
 	XTCP_MIB_MAX
 };
 
 struct xtcp_mib {
 	unsigned long mibs[XTCP_MIB_MAX];
+};
+
+/*
+ * The connection identifier as seen from the local side, the key of the
+ * established and TIME_WAIT tables. Network byte order throughout.
+ */
+struct xtcp_tuple {
+	__be32 laddr;
+	__be32 raddr;
+	__be16 lport;
+	__be16 rport;
 };
 
 #define XTCP_BHASH_BITS	8
@@ -66,34 +111,281 @@ struct xtcp_mib {
 /* Per network namespace state (netns.c). */
 struct xtcp_net {
 	struct net *net;
-	/* Bind table: sockets owning a local port, hashed by port. */
+	int *knobs;
+	struct ctl_table_header *sysctl_header;
+
+	/* Bind table: sockets and TIME_WAIT entries owning a local port. */
 	spinlock_t bind_lock;
 	struct hlist_head bind_hash[XTCP_BHASH_SIZE];
+	struct hlist_head tw_bind_hash[XTCP_BHASH_SIZE];
+
+	/* Connected sockets (SYN_SENT onwards) and TIME_WAIT entries. */
+	struct rhashtable ehash;
+	struct rhashtable twhash;
+	atomic_t tw_count;
+
+	/* Challenge ACK rate limit (RFC 5961 section 7). */
+	unsigned long challenge_stamp;
+	u32 challenge_count;
+
 	DEFINE_SNMP_STAT(struct xtcp_mib, mib);
 };
 
 struct xtcp_net *xtcp_pernet(const struct net *net);
 
+static inline int xtcp_knob(const struct net *net, enum xtcp_knob k)
+{
+	return READ_ONCE(xtcp_pernet(net)->knobs[k]);
+}
+
 #define XTCP_INC_STATS(net, field) \
 	SNMP_INC_STATS(xtcp_pernet(net)->mib, field)
+
+/* Negotiated options and what the peer sent in its last segment. */
+struct xtcp_options {
+	u16 mss;		/* peer's MSS option, 0 if absent */
+	u8 wscale_ok:1,
+	   sack_ok:1,
+	   tstamp_ok:1,
+	   saw_tstamp:1;	/* the segment being parsed carried one */
+	u8 snd_wscale;		/* peer's shift */
+	u8 rcv_wscale;		/* our shift */
+	u32 rcv_tsval;		/* timestamp value of the segment parsed */
+	u32 rcv_tsecr;		/* echo of the segment parsed */
+};
+
+/* Listener state: half-open children and children ready for accept(). */
+struct xtcp_listen_queue {
+	spinlock_t lock;		/* both lists, syn_len, closed */
+	struct list_head syn;		/* children in SYN_RCVD */
+	struct list_head accept;	/* established, waiting for accept() */
+	u32 syn_len;
+	bool closed;			/* listener is going away */
+};
+
+/* Timer work deferred to ->release_cb while a user owns the socket. */
+enum {
+	XTCP_RTX_DEFERRED,
+	XTCP_KEEPALIVE_DEFERRED,
+};
+
+/*
+ * The xtcp socket. struct inet_sock comes first so that inet_sk(), the
+ * IPv4 output path and the generic inet helpers work on it. Sequence
+ * variables carry RFC 9293's names.
+ */
+struct xtcp_sock {
+	struct inet_sock inet;
+
+	/*
+	 * Link in the per-namespace bind table while the socket owns a
+	 * local port; under xtcp_net.bind_lock, read under RCU.
+	 */
+	struct hlist_node bind_node;
+	/* Established table link and key, while connected or connecting. */
+	struct rhash_head ehash_node;
+	struct xtcp_tuple tuple;
+	bool ehashed;
+	bool port_shared;	/* port chosen by connect(), shareable */
+
+	/* Send sequence space. */
+	u32 iss;
+	u32 snd_una;
+	u32 snd_nxt;
+	u32 snd_wnd;
+	u32 snd_wl1;
+	u32 snd_wl2;
+	u32 write_seq;		/* end of the data queued by the user */
+	u32 max_window;		/* largest window the peer offered */
+	struct sk_buff *send_head;	/* first unsent skb of the write queue */
+	bool fin_queued;	/* a FIN sits at write_seq - 1 */
+
+	/* Receive sequence space. */
+	u32 irs;
+	u32 rcv_nxt;
+	u32 rcv_wnd;		/* window last advertised */
+	u32 rcv_wup;		/* rcv_nxt when it was advertised */
+	u32 copied_seq;		/* next byte the user reads */
+
+	u16 mss_cache;		/* payload per segment we send */
+	u16 advmss;		/* MSS option we advertise */
+	struct xtcp_options rx_opt;
+	u32 ts_offset;		/* RFC 7323 per-connection offset */
+	u32 ts_recent;		/* last TSval from the peer */
+	u32 ts_recent_stamp;	/* seconds, when ts_recent was taken */
+
+	/* Retransmission timing (RFC 6298), in jiffies. */
+	u32 srtt;		/* << 3 */
+	u32 rttvar;		/* << 2 */
+	u32 rto;
+	u8 retransmits;		/* consecutive time-outs of the head */
+	u8 probes_out;		/* unanswered keepalive probes */
+	unsigned long retrans_stamp;	/* first retransmission, jiffies */
+	unsigned long rcv_tstamp;	/* last segment from the peer */
+	struct timer_list rtx_timer;
+	unsigned long deferred;
+
+	/* Passive open: our listener and our place in its queues. */
+	struct sock *parent;
+	struct list_head q_node;
+	bool in_accept_q;
+	struct xtcp_listen_queue lq;
+};
+
+static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
+{
+	return (struct xtcp_sock *)sk;
+}
+
+/*
+ * Per-segment state in skb->cb. The IPv4 control block stays first, where
+ * the IP layer left it, so nothing has to be moved on receive.
+ */
+struct xtcp_skb_cb {
+	struct inet_skb_parm h4;
+	u32 seq;		/* first sequence number */
+	u32 end_seq;		/* seq + SYN + FIN + payload */
+	u32 ack_seq;		/* received segments */
+	u32 when;		/* jiffies of last transmission */
+	u32 tw_isn;		/* ISN for a SYN that replaced a TIME_WAIT */
+	u8 tcp_flags;		/* TCPHDR_* */
+	u8 retransmitted:1;
+};
+
+#define XTCP_SKB_CB(skb) ((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+/* Room for every header below ours, and ours with options. */
+#define XTCP_MAX_HEADER	(MAX_TCP_HEADER + 40)
+
+/* MSS when the peer sends no option (RFC 9293 3.7.1). */
+#define XTCP_DEFAULT_MSS	536
+/* Our window scale shift, enough for a few MiB of receive buffer. */
+#define XTCP_RCV_WSCALE		7
+
+/*
+ * Change the state of a socket owned by the caller (socket lock or bh
+ * lock). Lockless readers (/proc, poll) pair with inet_sk_state_load().
+ */
+static inline void xtcp_set_state(struct sock *sk, int state)
+{
+	/* Release: a reader that sees the new state sees what led to it. */
+	smp_store_release(&sk->sk_state, state);
+}
+
+/* Milliseconds clock for timestamps (RFC 7323), per connection offset. */
+u32 xtcp_clock_ms(void);
 
 /* netns.c */
 int xtcp_netns_init(void);
 void xtcp_netns_exit(void);
 
+/* ctrl.c */
+int xtcp_ctrl_net_init(struct xtcp_net *xn);
+void xtcp_ctrl_net_exit(struct xtcp_net *xn);
+
 /* socket.c */
 int xtcp_socket_init(void);
 void xtcp_socket_exit(void);
+
+/* lifecycle.c */
+void xtcp_init_sock(struct sock *sk);
+void xtcp_done(struct sock *sk);
+void xtcp_destroy_sock(struct sock *sk);
+void xtcp_reset(struct sock *sk, int err);
+void xtcp_listen_stop(struct sock *sk);
+int xtcp_disconnect(struct sock *sk);
+bool xtcp_close_state(struct sock *sk);
+void xtcp_close(struct sock *sk, long timeout);
 
 /* bind.c */
 void xtcp_bind_table_init(struct xtcp_net *xn);
 int xtcp_bind_get_port(struct sock *sk, unsigned short snum);
 int xtcp_bind_listen_check(struct sock *sk);
 void xtcp_bind_put_port(struct sock *sk);
+void xtcp_bind_inherit_port(struct sock *child);
+int xtcp_bind_connect_port(struct sock *sk);
+void xtcp_bind_add_tw(struct xtcp_net *xn, struct hlist_node *node,
+		      unsigned short port);
+void xtcp_bind_del_tw(struct xtcp_net *xn, struct hlist_node *node);
+
+/* hash.c */
+int xtcp_hash_net_init(struct xtcp_net *xn);
+void xtcp_hash_net_exit(struct xtcp_net *xn);
+void xtcp_set_tuple(struct sock *sk);
+int xtcp_ehash_insert(struct sock *sk);
+void xtcp_ehash_remove(struct sock *sk);
+struct sock *xtcp_ehash_lookup(struct xtcp_net *xn,
+			       const struct xtcp_tuple *t);
+struct sock *xtcp_listener_lookup(struct xtcp_net *xn, __be32 daddr,
+				  __be16 dport, int dif);
 
 /* input.c */
 int xtcp_input_init(void);
 void xtcp_input_exit(void);
+int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
+int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
+
+/* output.c */
+int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb);
+void xtcp_push_pending(struct sock *sk);
+int xtcp_connect_send_syn(struct sock *sk);
+int xtcp_send_synack(struct sock *sk);
+void xtcp_send_ack(struct sock *sk);
+void xtcp_send_challenge_ack(struct sock *sk);
+void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
+void xtcp_send_fin(struct sock *sk);
+void xtcp_send_keepalive_probe(struct sock *sk);
+void xtcp_retransmit_head(struct sock *sk);
+void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb);
+void xtcp_send_ack_reply(struct net *net, struct sk_buff *skb, u32 seq,
+			 u32 ack, u16 win, u32 tsval, u32 tsecr, bool ts);
+void xtcp_send_cookie_synack(struct net *net, struct sk_buff *skb, u32 isn,
+			     u16 mss);
+u16 xtcp_select_window(struct sock *sk);
+void xtcp_sync_mss(struct sock *sk, u32 pmtu);
+void xtcp_free_skb(struct sock *sk, struct sk_buff *skb);
+
+/* options.c */
+void xtcp_parse_options(const struct tcphdr *th, struct xtcp_options *opt,
+			bool syn);
+unsigned int xtcp_options_size(const struct xtcp_sock *xs, u8 flags);
+void xtcp_write_options(__be32 *ptr, const struct xtcp_sock *xs, u8 flags,
+			u32 tsval);
+
+/* timers.c */
+void xtcp_init_timers(struct sock *sk);
+void xtcp_clear_timers(struct sock *sk);
+void xtcp_timer_on_send(struct sock *sk);
+void xtcp_timer_on_ack(struct sock *sk);
+void xtcp_timer_rearm_rtx(struct sock *sk);
+void xtcp_timer_fin_wait2(struct sock *sk);
+void xtcp_timer_keepalive(struct sock *sk);
+void xtcp_release_cb(struct sock *sk);
+void xtcp_rtt_sample(struct sock *sk, long rtt);
+u32 xtcp_rto_min(const struct sock *sk);
+u32 xtcp_rto_max(const struct sock *sk);
+u32 xtcp_rto_initial(const struct net *net);
+
+/* timewait.c */
+int xtcp_tw_init(void);
+void xtcp_tw_exit(void);
+int xtcp_tw_net_init(struct xtcp_net *xn);
+void xtcp_tw_net_exit(struct xtcp_net *xn);
+void xtcp_time_wait(struct sock *sk);
+struct xtcp_tw *xtcp_tw_lookup(struct xtcp_net *xn,
+			       const struct xtcp_tuple *t);
+enum xtcp_tw_verdict {
+	XTCP_TW_DROP,		/* consumed, nothing else to do */
+	XTCP_TW_SYN,		/* entry killed: hand the SYN to a listener */
+};
+
+enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
+bool xtcp_tw_port_conflict(struct xtcp_net *xn, struct hlist_head *head,
+			   const struct sock *sk, unsigned short port);
+int xtcp_tw_check_reuse(struct sock *sk, const struct xtcp_tuple *t);
+int xtcp_tw_seq_show(struct seq_file *seq, struct hlist_node *node,
+		     loff_t i);
+size_t xtcp_tw_entry_size(void);
 
 /* mib.c */
 int xtcp_mib_net_init(struct xtcp_net *xn);

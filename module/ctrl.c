@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: run-time knobs, per network namespace (net.xtcp.*) and, for the
+ * initial namespace, as module parameters (/sys/module/xtcp/parameters).
+ *
+ * knobs.h declares each knob once; this file derives the table of
+ * defaults and ranges, the sysfs parameters and the sysctl table from it.
+ *
+ * Storage: the initial namespace uses xtcp_init_knobs[] directly, and so
+ * do the module parameters, so the two views can never disagree and a
+ * value given at insmod time is in place before any namespace exists. A
+ * new namespace starts from a copy of the initial namespace's values.
+ * Readers use xtcp_knob(), a READ_ONCE of one int: no lock is needed, and
+ * a connection reads a knob when it needs it (so a change applies from the
+ * next use on).
+ */
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/sysctl.h>
+#include <net/net_namespace.h>
+
+#include "xtcp.h"
+
+/*
+ * <net/inet_timewait_sock.h> defines tw_reuse as a field alias; here it is
+ * the name of a knob, turned into a string and a parameter name.
+ */
+#undef tw_reuse
+
+struct xtcp_knob_desc {
+	const char *name;
+	int def;
+	int min;
+	int max;
+};
+
+/* Both tables follow knobs.h in order, as enum xtcp_knob does. */
+static const struct xtcp_knob_desc xtcp_knob_table[XTCP_KNOB_MAX] = {
+#define XTCP_KNOB(n, d, lo, hi) { #n, d, lo, hi },
+#include "knobs.h"
+#undef XTCP_KNOB
+};
+
+static int xtcp_init_knobs[XTCP_KNOB_MAX] = {
+#define XTCP_KNOB(n, d, lo, hi) d,
+#include "knobs.h"
+#undef XTCP_KNOB
+};
+
+static int xtcp_knob_param_set(const char *val, const struct kernel_param *kp)
+{
+	const struct xtcp_knob_desc *d = kp->arg;
+	int v, ret;
+
+	ret = kstrtoint(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v < d->min || v > d->max)
+		return -EINVAL;
+	WRITE_ONCE(xtcp_init_knobs[d - xtcp_knob_table], v);
+	return 0;
+}
+
+static int xtcp_knob_param_get(char *buf, const struct kernel_param *kp)
+{
+	const struct xtcp_knob_desc *d = kp->arg;
+
+	return sysfs_emit(buf, "%d\n",
+			  READ_ONCE(xtcp_init_knobs[d - xtcp_knob_table]));
+}
+
+static const struct kernel_param_ops xtcp_knob_param_ops = {
+	.set = xtcp_knob_param_set,
+	.get = xtcp_knob_param_get,
+};
+
+/*
+ * The module parameters: what module_param_cb() would emit for each knob,
+ * as one array in the __param section that the module loader reads (it
+ * parses insmod arguments against it and makes the sysfs files), plus the
+ * "parmtype" and "parm" strings modinfo shows, in .modinfo.
+ */
+static const struct kernel_param xtcp_knob_params[XTCP_KNOB_MAX]
+	__used __section("__param") __aligned(__alignof__(struct kernel_param)) = {
+#define XTCP_KNOB(n, d, lo, hi) {					\
+		.name = #n,						\
+		.mod = THIS_MODULE,					\
+		.ops = &xtcp_knob_param_ops,				\
+		.perm = 0644,						\
+		.level = -1,						\
+		.arg = (void *)&xtcp_knob_table[XTCP_KNOB_##n],		\
+	},
+#include "knobs.h"
+#undef XTCP_KNOB
+};
+
+static const char xtcp_knob_modinfo[] __used __section(".modinfo")
+	__aligned(1) =
+#define XTCP_KNOB(n, d, lo, hi)						\
+	"parmtype=" #n ":int\0"						\
+	"parm=" #n ":net.xtcp." #n " of the initial namespace ("		\
+	#lo ".." #hi ", default " #d ")\0"
+#include "knobs.h"
+#undef XTCP_KNOB
+	;
+
+int xtcp_ctrl_net_init(struct xtcp_net *xn)
+{
+	struct ctl_table *table;
+	int i;
+
+	if (net_eq(xn->net, &init_net)) {
+		xn->knobs = xtcp_init_knobs;
+	} else {
+		xn->knobs = kmemdup(xtcp_init_knobs, sizeof(xtcp_init_knobs),
+				    GFP_KERNEL);
+		if (!xn->knobs)
+			return -ENOMEM;
+	}
+
+	/* One entry per knob plus the empty terminator. */
+	table = kcalloc(XTCP_KNOB_MAX + 1, sizeof(*table), GFP_KERNEL);
+	if (!table)
+		goto err_table;
+	for (i = 0; i < XTCP_KNOB_MAX; i++) {
+		table[i].procname = xtcp_knob_table[i].name;
+		table[i].data = &xn->knobs[i];
+		table[i].maxlen = sizeof(int);
+		table[i].mode = 0644;
+		table[i].proc_handler = proc_dointvec_minmax;
+		table[i].extra1 = (void *)&xtcp_knob_table[i].min;
+		table[i].extra2 = (void *)&xtcp_knob_table[i].max;
+	}
+
+	xn->sysctl_header = register_net_sysctl(xn->net, "net/xtcp", table);
+	if (!xn->sysctl_header)
+		goto err_register;
+	return 0;
+
+err_register:
+	kfree(table);
+err_table:
+	if (xn->knobs != xtcp_init_knobs)
+		kfree(xn->knobs);
+	xn->knobs = NULL;
+	return -ENOMEM;
+}
+
+void xtcp_ctrl_net_exit(struct xtcp_net *xn)
+{
+	struct ctl_table *table = xn->sysctl_header->ctl_table_arg;
+
+	unregister_net_sysctl_table(xn->sysctl_header);
+	kfree(table);
+	if (xn->knobs != xtcp_init_knobs)
+		kfree(xn->knobs);
+	xn->knobs = NULL;
+}

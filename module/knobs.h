@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xtcp: the run-time knobs, declared once.
+ *
+ * This file is included several times with a different definition of
+ * XTCP_KNOB(name, default, min, max) each time: for the enum of knobs,
+ * the table of defaults and ranges, the sysfs module parameters and the
+ * per-namespace sysctl table (ctrl.c). scripts/gen-knob-doc turns the
+ * comments below into Documentation/sysctl.rst: the comment above a knob
+ * is its documentation, in reStructuredText.
+ *
+ * Every knob is an int. Writes outside [min, max] fail with EINVAL and
+ * change nothing.
+ */
+
+/*
+ * Maximum Segment Lifetime, in milliseconds. A connection stays in
+ * TIME_WAIT for 2 * msl_ms (RFC 9293 section 3.4.2); with the default a
+ * TIME_WAIT entry lives 60 seconds, as in Linux TCP, which hard-codes that
+ * length (TCP_TIMEWAIT_LEN). A change applies to connections that enter
+ * TIME_WAIT afterwards; entries already waiting keep their deadline.
+ */
+XTCP_KNOB(msl_ms, 30000, 1, 3600000)
+
+/*
+ * Seconds an orphaned connection (closed by the application) may stay in
+ * FIN_WAIT_2 waiting for the peer's FIN before it is dropped. Like Linux
+ * TCP's tcp_fin_timeout, this is not the TIME_WAIT length.
+ */
+XTCP_KNOB(fin_timeout, 60, 1, 3600)
+
+/*
+ * How many times an active open retransmits its SYN before connect()
+ * fails with ETIMEDOUT. The wait doubles from rto_initial_ms each time;
+ * with the defaults the last retransmission is 63 seconds after the
+ * first SYN and connect() gives up 127 seconds after it.
+ */
+XTCP_KNOB(syn_retries, 6, 1, 127)
+
+/*
+ * How many times a passive open retransmits its SYN-ACK before the
+ * half-open connection is dropped from the SYN queue.
+ */
+XTCP_KNOB(synack_retries, 5, 1, 255)
+
+/*
+ * After this many retransmissions of the same segment without an answer,
+ * xtcp asks the routing layer to re-validate the route (dst negative
+ * advice) before the next one (RFC 1122 R1).
+ */
+XTCP_KNOB(retries1, 3, 1, 255)
+
+/*
+ * How many retransmissions of the same segment are made on an
+ * established connection before it is aborted with ETIMEDOUT (RFC 1122
+ * R2). The limit is counted as the time those retransmissions take with
+ * exponential back-off from rto_min_ms capped at rto_max_ms, as in Linux
+ * TCP: the default 15 is about 924.6 seconds.
+ */
+XTCP_KNOB(retries2, 15, 1, 255)
+
+/*
+ * How many retransmissions an orphaned connection (closed by the
+ * application) makes before it gives up. 0 means 8, as in Linux TCP.
+ */
+XTCP_KNOB(orphan_retries, 0, 0, 255)
+
+/*
+ * Seconds a connection with SO_KEEPALIVE stays idle before the first
+ * keepalive probe (TCP_KEEPIDLE overrides it per socket).
+ */
+XTCP_KNOB(keepalive_time, 7200, 1, 32767)
+
+/*
+ * Seconds between unanswered keepalive probes (TCP_KEEPINTVL).
+ */
+XTCP_KNOB(keepalive_intvl, 75, 1, 32767)
+
+/*
+ * Unanswered keepalive probes before the connection is aborted with
+ * ETIMEDOUT (TCP_KEEPCNT).
+ */
+XTCP_KNOB(keepalive_probes, 9, 1, 127)
+
+/*
+ * Most half-open connections (SYN received, SYN-ACK sent, no ACK yet) a
+ * listener keeps. When the queue is full, a new SYN is answered with a
+ * SYN cookie if syncookies allows, or dropped and counted. Linux TCP
+ * sizes its default from the hash table (at least 128); xtcp uses a fixed
+ * 1024.
+ */
+XTCP_KNOB(max_syn_backlog, 1024, 1, 1048576)
+
+/*
+ * SYN cookies (RFC 4987): 0 never send them; 1 send them when the SYN
+ * queue of a listener is full; 2 always send them. A connection set up by
+ * a cookie carries no window scale or SACK, as in Linux TCP without
+ * timestamps.
+ */
+XTCP_KNOB(syncookies, 1, 0, 2)
+
+/*
+ * Let connect() reuse the 4-tuple of a TIME_WAIT entry when it is safe by
+ * timestamps (RFC 7323 PAWS protects the new connection): the entry has
+ * timestamps and its last one is more than a second old. 0 never; 1
+ * always; 2 only for loopback traffic (the Linux default).
+ */
+XTCP_KNOB(tw_reuse, 2, 0, 2)
+
+/*
+ * Most TIME_WAIT entries a namespace keeps. A connection that would
+ * enter TIME_WAIT above the limit is closed at once instead, and the
+ * TWOverflow counter counts it. Linux TCP sizes it from the hash table
+ * (at most 262144); xtcp uses that maximum.
+ */
+XTCP_KNOB(max_tw_buckets, 262144, 0, 16777216)
+
+/*
+ * RFC 1337 TIME-WAIT assassination hazards: 0 (default) lets a RST kill a
+ * TIME_WAIT entry at once, as Linux TCP does; 1 ignores RSTs in TIME_WAIT.
+ */
+XTCP_KNOB(rfc1337, 0, 0, 1)
+
+/*
+ * Lower bound of the retransmission timeout, in milliseconds (RFC 6298
+ * rule 2.4; Linux TCP's TCP_RTO_MIN is 200 ms).
+ */
+XTCP_KNOB(rto_min_ms, 200, 1, 120000)
+
+/*
+ * Upper bound of the retransmission timeout, in milliseconds (Linux TCP's
+ * TCP_RTO_MAX is 120 s). If set below rto_min_ms, rto_min_ms wins.
+ */
+XTCP_KNOB(rto_max_ms, 120000, 1, 600000)
+
+/*
+ * Retransmission timeout before any round-trip time is measured, in
+ * milliseconds (RFC 6298 rule 2.1: 1 second). It also times SYN and
+ * SYN-ACK retransmissions.
+ */
+XTCP_KNOB(rto_initial_ms, 1000, 1, 120000)

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: the life of a socket, from init to destroy.
+ *
+ * References: a socket is born with one reference that belongs to the
+ * protocol for as long as the socket exists in it; xtcp_destroy_sock()
+ * drops it. The user's file does not hold one of its own (as in TCP):
+ * close() orphans the socket, and the protocol destroys it once it reaches
+ * CLOSED. Lookups, pending timers and a child's link to its listener take
+ * references of their own.
+ *
+ * Children of a listener live in its SYN queue until their handshake
+ * completes, then in its accept queue until accept() takes them. A child
+ * that dies in the SYN queue is destroyed at once; one that dies in the
+ * accept queue stays there, closed, for accept() to return (as in TCP).
+ * A listener that closes resets and destroys all its children.
+ */
+#include <linux/kernel.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+/*
+ * sk->sk_write_space: wake writers once a third of the send buffer is
+ * free (sk_stream_write_space(), which is not exported to modules).
+ */
+static void xtcp_write_space(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	struct socket_wq *wq;
+
+	if (!sock || !__sk_stream_is_writeable(sk, 1))
+		return;
+	clear_bit(SOCK_NOSPACE, &sock->flags);
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM |
+					   EPOLLWRBAND);
+	if (wq && wq->fasync_list && !(sk->sk_shutdown & SEND_SHUTDOWN))
+		sock_wake_async(wq, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
+
+/* Set up the xtcp part of a new socket, or of a listener's fresh clone. */
+void xtcp_init_sock(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+
+	memset((char *)xs + offsetof(struct xtcp_sock, bind_node), 0,
+	       sizeof(*xs) - offsetof(struct xtcp_sock, bind_node));
+	INIT_HLIST_NODE(&xs->bind_node);
+	INIT_LIST_HEAD(&xs->q_node);
+	spin_lock_init(&xs->lq.lock);
+	INIT_LIST_HEAD(&xs->lq.syn);
+	INIT_LIST_HEAD(&xs->lq.accept);
+	xtcp_init_timers(sk);
+
+	xs->rto = xtcp_rto_initial(net);
+	xs->mss_cache = XTCP_DEFAULT_MSS;
+	xs->advmss = XTCP_DEFAULT_MSS;
+	/* What we offer on a SYN; the handshake settles what is used. */
+	xs->rx_opt.wscale_ok = 1;
+	xs->rx_opt.sack_ok = 1;
+	xs->rx_opt.tstamp_ok = 1;
+	xs->rx_opt.rcv_wscale = XTCP_RCV_WSCALE;
+
+	sk->sk_backlog_rcv = xtcp_do_rcv;
+	sk->sk_write_space = xtcp_write_space;
+	sock_set_flag(sk, SOCK_RCU_FREE);
+}
+
+static void xtcp_write_queue_purge(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
+		xtcp_free_skb(sk, skb);
+	xtcp_sk(sk)->send_head = NULL;
+}
+
+/*
+ * Take @sk off its listener's SYN queue. Return true if it was there: it
+ * died half-open and nobody will ever accept it.
+ */
+static bool xtcp_child_unqueue_syn(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_listen_queue *lq = &xtcp_sk(xs->parent)->lq;
+	bool was_syn = false;
+
+	spin_lock_bh(&lq->lock);
+	if (!list_empty(&xs->q_node) && !xs->in_accept_q) {
+		list_del_init(&xs->q_node);
+		lq->syn_len--;
+		was_syn = true;
+	}
+	spin_unlock_bh(&lq->lock);
+	return was_syn;
+}
+
+/* Release everything and drop the protocol's reference. @sk is locked. */
+void xtcp_destroy_sock(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sock *parent = xs->parent;
+
+	xtcp_clear_timers(sk);
+	xtcp_ehash_remove(sk);
+	xtcp_bind_put_port(sk);
+	xtcp_write_queue_purge(sk);
+	skb_queue_purge(&sk->sk_receive_queue);
+
+	if (parent) {
+		struct xtcp_listen_queue *lq = &xtcp_sk(parent)->lq;
+
+		spin_lock_bh(&lq->lock);
+		if (!list_empty(&xs->q_node)) {
+			list_del_init(&xs->q_node);
+			if (xs->in_accept_q)
+				sk_acceptq_removed(parent);
+			else
+				lq->syn_len--;
+		}
+		spin_unlock_bh(&lq->lock);
+		xs->parent = NULL;
+		sock_put(parent);
+	}
+	sock_put(sk);
+}
+
+/*
+ * The connection reached CLOSED (tcp_done()). An orphan is destroyed; a
+ * socket the user still holds stays, closed and unhashed, until close().
+ */
+void xtcp_done(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_set_state(sk, TCP_CLOSE);
+	xtcp_clear_timers(sk);
+	xtcp_ehash_remove(sk);
+	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+		xtcp_bind_put_port(sk);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+
+	if (xs->parent && xtcp_child_unqueue_syn(sk))
+		sock_set_flag(sk, SOCK_DEAD);
+
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_state_change(sk);
+	else
+		xtcp_destroy_sock(sk);
+}
+
+/*
+ * The connection is reset (by the peer, or aborted): report @err, or the
+ * errno TCP gives for the state when @err is 0, and close.
+ */
+void xtcp_reset(struct sock *sk, int err)
+{
+	if (!err) {
+		switch (sk->sk_state) {
+		case TCP_SYN_SENT:
+			err = ECONNREFUSED;
+			break;
+		case TCP_CLOSE_WAIT:
+			err = EPIPE;
+			break;
+		case TCP_CLOSE:
+			return;
+		default:
+			err = ECONNRESET;
+		}
+	}
+	WRITE_ONCE(sk->sk_err, err);
+	/* Readers of sk_err must see it before the state change. */
+	smp_wmb();
+	xtcp_write_queue_purge(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
+	xtcp_done(sk);
+}
+
+/* Reset and forget every child of a listener that is closing. */
+void xtcp_listen_stop(struct sock *sk)
+{
+	struct xtcp_listen_queue *lq = &xtcp_sk(sk)->lq;
+	struct xtcp_sock *cxs;
+	struct sock *child;
+
+	spin_lock_bh(&lq->lock);
+	lq->closed = true;
+	spin_unlock_bh(&lq->lock);
+
+	for (;;) {
+		spin_lock_bh(&lq->lock);
+		cxs = list_first_entry_or_null(&lq->syn, struct xtcp_sock,
+					       q_node);
+		if (!cxs)
+			cxs = list_first_entry_or_null(&lq->accept,
+						       struct xtcp_sock, q_node);
+		if (!cxs) {
+			spin_unlock_bh(&lq->lock);
+			break;
+		}
+		list_del_init(&cxs->q_node);
+		if (cxs->in_accept_q)
+			sk_acceptq_removed(sk);
+		else
+			lq->syn_len--;
+		child = &cxs->inet.sk;
+		/* Being on the queue kept it alive: a reference is safe. */
+		sock_hold(child);
+		spin_unlock_bh(&lq->lock);
+
+		local_bh_disable();
+		bh_lock_sock(child);
+		sock_set_flag(child, SOCK_DEAD);
+		if (child->sk_state == TCP_CLOSE) {
+			xtcp_destroy_sock(child);
+		} else {
+			xtcp_send_active_reset(child, GFP_ATOMIC);
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONCLOSE);
+			xtcp_done(child);
+		}
+		bh_unlock_sock(child);
+		local_bh_enable();
+		sock_put(child);
+	}
+}
+
+/*
+ * connect(AF_UNSPEC), shutdown(SHUT_RD) of a listener, SO_LINGER {1, 0}:
+ * drop the connection, with a RST where the peer expects more
+ * (tcp_disconnect()). The socket can be used again afterwards.
+ */
+int xtcp_disconnect(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int old_state = sk->sk_state;
+
+	if (old_state != TCP_CLOSE)
+		xtcp_set_state(sk, TCP_CLOSE);
+	if (old_state == TCP_LISTEN) {
+		xtcp_listen_stop(sk);
+	} else if ((1 << old_state) &
+		   (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1 |
+		    TCPF_FIN_WAIT2 | TCPF_SYN_RECV) ||
+		   (xs->snd_nxt != xs->write_seq &&
+		    (1 << old_state) & (TCPF_CLOSING | TCPF_LAST_ACK))) {
+		xtcp_send_active_reset(sk, gfp_any());
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	} else if (old_state == TCP_SYN_SENT) {
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	}
+
+	xtcp_clear_timers(sk);
+	xtcp_ehash_remove(sk);
+	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+		xtcp_bind_put_port(sk);
+	xtcp_write_queue_purge(sk);
+	skb_queue_purge(&sk->sk_receive_queue);
+	sk->sk_shutdown = 0;
+	sock_reset_flag(sk, SOCK_DONE);
+	sk->sk_daddr = 0;
+	sk->sk_dport = 0;
+	xs->fin_queued = false;
+	xs->srtt = 0;
+	xs->rttvar = 0;
+	xs->retransmits = 0;
+	xs->write_seq = 0;
+	xs->rto = xtcp_rto_initial(sock_net(sk));
+	sk_dst_reset(sk);
+	sk_error_report(sk);
+	return 0;
+}
+
+/*
+ * The state a close() or shutdown(SHUT_WR) moves to (RFC 9293 3.10.4);
+ * returns true if a FIN has to be sent.
+ */
+bool xtcp_close_state(struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+	case TCP_SYN_RECV:
+		xtcp_set_state(sk, TCP_FIN_WAIT1);
+		return true;
+	case TCP_CLOSE_WAIT:
+		xtcp_set_state(sk, TCP_LAST_ACK);
+		return true;
+	case TCP_SYN_SENT:
+		xtcp_done(sk);
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* close() (tcp_close()). */
+void xtcp_close(struct sock *sk, long timeout)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool data_was_unread = false;
+	struct sk_buff *skb;
+	int state;
+
+	lock_sock(sk);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+
+	if (sk->sk_state == TCP_LISTEN) {
+		xtcp_set_state(sk, TCP_CLOSE);
+		xtcp_listen_stop(sk);
+		goto adjudge_to_death;
+	}
+
+	/* Unread data is lost: the peer must learn of it (RFC 2525 2.17). */
+	while ((skb = __skb_dequeue(&sk->sk_receive_queue))) {
+		if (after(XTCP_SKB_CB(skb)->seq + skb->len, xs->copied_seq))
+			data_was_unread = true;
+		__kfree_skb(skb);
+	}
+
+	if (sk->sk_state == TCP_CLOSE)
+		goto adjudge_to_death;
+
+	if (data_was_unread) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONCLOSE);
+		xtcp_set_state(sk, TCP_CLOSE);
+		xtcp_send_active_reset(sk, sk->sk_allocation);
+	} else if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONLINGER);
+		xtcp_disconnect(sk);
+	} else if (xtcp_close_state(sk)) {
+		xtcp_send_fin(sk);
+	}
+
+	sk_stream_wait_close(sk, timeout);
+
+adjudge_to_death:
+	state = sk->sk_state;
+	sock_hold(sk);
+	sock_orphan(sk);
+	/* Segments and timers that waited for us run now. */
+	release_sock(sk);
+
+	local_bh_disable();
+	bh_lock_sock(sk);
+	/* It reached CLOSED meanwhile and was destroyed as an orphan. */
+	if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)
+		goto out;
+
+	if (sk->sk_state == TCP_FIN_WAIT2)
+		xtcp_timer_fin_wait2(sk);
+	if (sk->sk_state == TCP_CLOSE)
+		xtcp_destroy_sock(sk);
+out:
+	bh_unlock_sock(sk);
+	local_bh_enable();
+	sock_put(sk);
+}

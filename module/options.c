@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: TCP options (RFC 9293 3.1 and 3.7.1, RFC 7323, RFC 2018).
+ *
+ * xtcp offers MSS, window scale, SACK-permitted and timestamps on its SYN
+ * and echoes on its SYN-ACK what the peer offered. After the handshake
+ * only timestamps are sent (SACK blocks are read and ignored for now).
+ * The layouts match what Linux TCP sends, so traces look familiar.
+ */
+#include <linux/kernel.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+/**
+ * xtcp_parse_options - read the options of a received segment
+ * @th: the TCP header; the caller has pulled th->doff * 4 bytes
+ * @opt: where to store what was found
+ * @syn: the segment carries SYN; MSS, window scale and SACK-permitted
+ *	count only there
+ *
+ * A malformed option (length below 2 or past the header) ends the walk;
+ * what was read before it stands, as in tcp_parse_options().
+ */
+void xtcp_parse_options(const struct tcphdr *th, struct xtcp_options *opt,
+			bool syn)
+{
+	const unsigned char *ptr = (const unsigned char *)(th + 1);
+	int length = th->doff * 4 - sizeof(struct tcphdr);
+
+	opt->saw_tstamp = 0;
+	while (length > 0) {
+		int opcode = *ptr++;
+		int opsize;
+
+		if (opcode == TCPOPT_EOL)
+			return;
+		if (opcode == TCPOPT_NOP) {
+			length--;
+			continue;
+		}
+		if (length < 2)
+			return;
+		opsize = *ptr++;
+		if (opsize < 2 || opsize > length)
+			return;
+
+		switch (opcode) {
+		case TCPOPT_MSS:
+			if (opsize == TCPOLEN_MSS && syn) {
+				u16 mss = get_unaligned_be16(ptr);
+
+				if (mss)
+					opt->mss = mss;
+			}
+			break;
+		case TCPOPT_WINDOW:
+			if (opsize == TCPOLEN_WINDOW && syn) {
+				opt->wscale_ok = 1;
+				opt->snd_wscale = min_t(u8, *ptr, TCP_MAX_WSCALE);
+			}
+			break;
+		case TCPOPT_SACK_PERM:
+			if (opsize == TCPOLEN_SACK_PERM && syn)
+				opt->sack_ok = 1;
+			break;
+		case TCPOPT_TIMESTAMP:
+			if (opsize == TCPOLEN_TIMESTAMP) {
+				opt->saw_tstamp = 1;
+				opt->rcv_tsval = get_unaligned_be32(ptr);
+				opt->rcv_tsecr = get_unaligned_be32(ptr + 4);
+			}
+			break;
+		}
+		ptr += opsize - 2;
+		length -= opsize;
+	}
+}
+
+/* Bytes of options on a segment with @flags from @xs. */
+unsigned int xtcp_options_size(const struct xtcp_sock *xs, u8 flags)
+{
+	const struct xtcp_options *o = &xs->rx_opt;
+	unsigned int size = 0;
+
+	if (flags & TCPHDR_SYN) {
+		size += TCPOLEN_MSS_ALIGNED;
+		if (o->tstamp_ok)
+			size += TCPOLEN_TSTAMP_ALIGNED;
+		else if (o->sack_ok)
+			size += TCPOLEN_SACKPERM_ALIGNED;
+		if (o->wscale_ok)
+			size += TCPOLEN_WSCALE_ALIGNED;
+	} else if (o->tstamp_ok) {
+		size += TCPOLEN_TSTAMP_ALIGNED;
+	}
+	return size;
+}
+
+/* Write the options counted by xtcp_options_size(), 32 bits at a time. */
+void xtcp_write_options(__be32 *ptr, const struct xtcp_sock *xs, u8 flags,
+			u32 tsval)
+{
+	const struct xtcp_options *o = &xs->rx_opt;
+	u32 tsecr = (flags & TCPHDR_SYN) && !(flags & TCPHDR_ACK) ?
+		    0 : xs->ts_recent;
+
+	if (flags & TCPHDR_SYN)
+		*ptr++ = htonl((TCPOPT_MSS << 24) | (TCPOLEN_MSS << 16) |
+			       xs->advmss);
+
+	if (o->tstamp_ok) {
+		if ((flags & TCPHDR_SYN) && o->sack_ok)
+			*ptr++ = htonl((TCPOPT_SACK_PERM << 24) |
+				       (TCPOLEN_SACK_PERM << 16) |
+				       (TCPOPT_TIMESTAMP << 8) |
+				       TCPOLEN_TIMESTAMP);
+		else
+			*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+				       (TCPOPT_TIMESTAMP << 8) |
+				       TCPOLEN_TIMESTAMP);
+		*ptr++ = htonl(tsval);
+		*ptr++ = htonl(tsecr);
+	} else if ((flags & TCPHDR_SYN) && o->sack_ok) {
+		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			       (TCPOPT_SACK_PERM << 8) | TCPOLEN_SACK_PERM);
+	}
+
+	if ((flags & TCPHDR_SYN) && o->wscale_ok)
+		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
+			       (TCPOLEN_WINDOW << 8) | o->rcv_wscale);
+}

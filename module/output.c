@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: building and sending segments.
+ *
+ * Everything that consumes sequence space (SYN, data, FIN) is queued on
+ * sk->sk_write_queue in sequence order and stays there until acknowledged;
+ * ->send_head marks the first skb not yet sent. A transmission sends a
+ * clone (or a copy while an earlier clone is still in flight, since both
+ * would write their header into the same headroom) through the IPv4
+ * output path with the socket's route. Pure ACKs and RSTs are built on the
+ * spot and not queued.
+ *
+ * IP protocol 253 gets no checksum offload: the checksum, over the IPv4
+ * pseudo-header with xtcp's protocol number, is computed here.
+ */
+#include <linux/kernel.h>
+#include <linux/skbuff.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+u32 xtcp_clock_ms(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
+
+static u32 xtcp_tsval(const struct xtcp_sock *xs)
+{
+	return xtcp_clock_ms() + xs->ts_offset;
+}
+
+/* Free a write queue skb and return its memory to the send buffer. */
+void xtcp_free_skb(struct sock *sk, struct sk_buff *skb)
+{
+	sk_wmem_queued_add(sk, -skb->truesize);
+	__kfree_skb(skb);
+}
+
+/*
+ * The receive window to advertise, already shifted by our scale. Half the
+ * free receive buffer (the other half covers skb overhead, as TCP's
+ * default tcp_adv_win_scale does), never less than what is still open of
+ * the last advertisement: the right edge never moves left (RFC 9293
+ * 3.8.6).
+ */
+u16 xtcp_select_window(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int shift = xs->rx_opt.wscale_ok ? xs->rx_opt.rcv_wscale : 0;
+	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+	u32 cur = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+	u32 win = free > 0 ? free / 2 : 0;
+
+	if ((s32)cur < 0)
+		cur = 0;
+	win = min_t(u32, win, 65535U << shift);
+	win &= ~((1U << shift) - 1);
+	if (win < cur)
+		win = ALIGN(cur, 1U << shift);
+	xs->rcv_wnd = win;
+	xs->rcv_wup = xs->rcv_nxt;
+	return win >> shift;
+}
+
+/* Payload per segment for a path MTU of @pmtu. */
+void xtcp_sync_mss(struct sock *sk, u32 pmtu)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int mss = pmtu - sizeof(struct iphdr) - sizeof(struct tcphdr);
+	struct ip_options_rcu *opt;
+
+	rcu_read_lock();
+	opt = rcu_dereference(inet_sk(sk)->inet_opt);
+	if (opt)
+		mss -= opt->opt.optlen;
+	rcu_read_unlock();
+	mss = min_t(int, mss, xs->rx_opt.mss ? : XTCP_DEFAULT_MSS);
+	if (xs->rx_opt.tstamp_ok)
+		mss -= TCPOLEN_TSTAMP_ALIGNED;
+	xs->mss_cache = max(mss, 64);
+}
+
+/* Build the header in front of @skb's payload and hand it to IPv4. */
+static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	unsigned int optlen = xtcp_options_size(xs, flags);
+	unsigned int hlen = sizeof(struct tcphdr) + optlen;
+	struct tcphdr *th;
+	__wsum csum;
+	int err;
+
+	th = skb_push(skb, hlen);
+	skb_reset_transport_header(skb);
+	memset(th, 0, sizeof(*th));
+	th->source = inet->inet_sport;
+	th->dest = inet->inet_dport;
+	th->seq = htonl(seq);
+	th->doff = hlen >> 2;
+	tcp_flag_byte(th) = flags;
+	if (flags & TCPHDR_ACK)
+		th->ack_seq = htonl(xs->rcv_nxt);
+	if (flags & TCPHDR_SYN)
+		th->window = htons(min_t(u32, xs->rcv_wnd, 65535U));
+	else
+		th->window = htons(xtcp_select_window(sk));
+	xtcp_write_options((__be32 *)(th + 1), xs, flags, xtcp_tsval(xs));
+
+	csum = skb_checksum(skb, 0, skb->len, 0);
+	th->check = csum_tcpudp_magic(inet->inet_saddr, inet->inet_daddr,
+				      skb->len, xtcp_ipproto, csum);
+	skb->ip_summed = CHECKSUM_NONE;
+
+	skb_set_owner_w(skb, sk);
+	skb->protocol = htons(ETH_P_IP);
+	skb->priority = sk->sk_priority;
+	skb->mark = sk->sk_mark;
+
+	if (flags & TCPHDR_ACK)
+		xs->rcv_wup = xs->rcv_nxt;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUTSEGS);
+	if (flags & TCPHDR_RST)
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUTRSTS);
+
+	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
+	return net_xmit_eval(err);
+}
+
+/*
+ * Send a queued skb (SYN, SYN-ACK, data or FIN). The queue keeps the
+ * original; what leaves is a clone, or a private copy if the previous
+ * clone has not left the host yet.
+ */
+int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(oskb);
+	struct sk_buff *skb;
+	u8 flags = cb->tcp_flags;
+
+	if (skb_cloned(oskb))
+		skb = pskb_copy(oskb, GFP_ATOMIC);
+	else
+		skb = skb_clone(oskb, GFP_ATOMIC);
+	if (!skb)
+		return -ENOBUFS;
+	cb->when = jiffies;
+	/* Everything but the very first SYN acknowledges. */
+	if (sk->sk_state != TCP_SYN_SENT)
+		flags |= TCPHDR_ACK;
+	return xtcp_xmit(sk, skb, cb->seq, flags);
+}
+
+/* An skb with no payload, for a control segment. */
+static struct sk_buff *xtcp_alloc_ctl_skb(struct sock *sk, gfp_t gfp)
+{
+	struct sk_buff *skb = alloc_skb(XTCP_MAX_HEADER, gfp);
+
+	if (skb)
+		skb_reserve(skb, XTCP_MAX_HEADER);
+	return skb;
+}
+
+/* Queue a SYN, SYN-ACK or FIN-only skb at the tail of the write queue. */
+static int xtcp_queue_ctl(struct sock *sk, u8 flags, gfp_t gfp)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xtcp_alloc_ctl_skb(sk, gfp);
+
+	if (!skb)
+		return -ENOBUFS;
+	XTCP_SKB_CB(skb)->seq = xs->write_seq;
+	XTCP_SKB_CB(skb)->end_seq = xs->write_seq + 1;
+	XTCP_SKB_CB(skb)->tcp_flags = flags;
+	XTCP_SKB_CB(skb)->retransmitted = 0;
+	xs->write_seq++;
+	sk_wmem_queued_add(sk, skb->truesize);
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	if (!xs->send_head)
+		xs->send_head = skb;
+	return 0;
+}
+
+/* May @skb go out now, within the peer's receive window? */
+static bool xtcp_window_allows(const struct xtcp_sock *xs,
+			       const struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (cb->tcp_flags & TCPHDR_SYN)
+		return true;
+	return !after(cb->end_seq, xs->snd_una + xs->snd_wnd);
+}
+
+/*
+ * Send what the window allows from ->send_head on. If the window stops
+ * everything with nothing in flight, the retransmission timer doubles as
+ * the persist timer and probes the window (timers.c).
+ */
+void xtcp_push_pending(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = xs->send_head)) {
+		if (!xtcp_window_allows(xs, skb))
+			break;
+		if (xtcp_transmit_skb(sk, skb) == -ENOBUFS)
+			break;
+		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
+		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+				NULL : skb->next;
+		xtcp_timer_on_send(sk);
+	}
+	if (xs->send_head && xs->snd_una == xs->snd_nxt)
+		xtcp_timer_on_send(sk);
+}
+
+/* Retransmit the oldest unacknowledged skb. */
+void xtcp_retransmit_head(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (!skb || skb == xs->send_head)
+		return;
+	XTCP_SKB_CB(skb)->retransmitted = 1;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
+	xtcp_transmit_skb(sk, skb);
+}
+
+/* Active open: queue and send the SYN. */
+int xtcp_connect_send_syn(struct sock *sk)
+{
+	int err;
+
+	err = xtcp_queue_ctl(sk, TCPHDR_SYN, sk->sk_allocation);
+	if (err)
+		return err;
+	xtcp_push_pending(sk);
+	return 0;
+}
+
+/* Passive open or simultaneous open: queue and send the SYN-ACK. */
+int xtcp_send_synack(struct sock *sk)
+{
+	int err = xtcp_queue_ctl(sk, TCPHDR_SYN | TCPHDR_ACK, GFP_ATOMIC);
+
+	if (err)
+		return err;
+	xtcp_push_pending(sk);
+	return 0;
+}
+
+/*
+ * Queue our FIN behind the data. If the last queued skb has not been sent
+ * yet the FIN rides on it, as in tcp_send_fin().
+ */
+void xtcp_send_fin(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_write_queue);
+
+	if (xs->fin_queued)
+		return;
+	xs->fin_queued = true;
+	if (tail && xs->send_head &&
+	    !(XTCP_SKB_CB(tail)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN))) {
+		XTCP_SKB_CB(tail)->tcp_flags |= TCPHDR_FIN;
+		XTCP_SKB_CB(tail)->end_seq++;
+		xs->write_seq++;
+	} else if (xtcp_queue_ctl(sk, TCPHDR_FIN | TCPHDR_ACK,
+				  sk->sk_allocation)) {
+		/*
+		 * No memory for a FIN of its own: let the retransmission
+		 * timer's abort path tear the connection down instead of
+		 * hanging forever in a state that waits for our FIN.
+		 */
+		xs->fin_queued = false;
+		xtcp_reset(sk, ENOMEM);
+		return;
+	}
+	xtcp_push_pending(sk);
+}
+
+/* A segment of ours that carries no sequence space: ACK, RST, probe. */
+static void xtcp_send_ctl(struct sock *sk, u32 seq, u8 flags, gfp_t gfp)
+{
+	struct sk_buff *skb = xtcp_alloc_ctl_skb(sk, gfp);
+
+	if (!skb)
+		return;
+	xtcp_xmit(sk, skb, seq, flags);
+}
+
+void xtcp_send_ack(struct sock *sk)
+{
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+		return;
+	xtcp_send_ctl(sk, xtcp_sk(sk)->snd_nxt, TCPHDR_ACK, GFP_ATOMIC);
+}
+
+/*
+ * RFC 5961 section 7: challenge ACKs are rate limited per namespace, so a
+ * blind attacker learns nothing from counting them; 1000 per second, as
+ * Linux TCP's tcp_challenge_ack_limit.
+ */
+void xtcp_send_challenge_ack(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	unsigned long now = jiffies / HZ;
+
+	if (READ_ONCE(xn->challenge_stamp) != now) {
+		WRITE_ONCE(xn->challenge_stamp, now);
+		WRITE_ONCE(xn->challenge_count, 0);
+	}
+	if (READ_ONCE(xn->challenge_count) >= 1000)
+		return;
+	WRITE_ONCE(xn->challenge_count, READ_ONCE(xn->challenge_count) + 1);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_CHALLENGEACK);
+	xtcp_send_ack(sk);
+}
+
+/* Abort: RST with our next sequence number (tcp_send_active_reset()). */
+void xtcp_send_active_reset(struct sock *sk, gfp_t gfp)
+{
+	xtcp_send_ctl(sk, xtcp_sk(sk)->snd_nxt, TCPHDR_RST | TCPHDR_ACK, gfp);
+}
+
+/* Keepalive or window probe: an ACK with an old sequence number. */
+void xtcp_send_keepalive_probe(struct sock *sk)
+{
+	xtcp_send_ctl(sk, xtcp_sk(sk)->snd_una - 1, TCPHDR_ACK, GFP_ATOMIC);
+}
+
+/*
+ * A segment from no socket: a RST or ACK answering @in, routed on its own
+ * and sent with ip_local_out() (see nf_reject_ipv4.c for the pattern).
+ */
+static void xtcp_send_reply(struct net *net, struct sk_buff *in, u32 seq,
+			    u32 ack, u8 flags, u16 win, bool ts, u32 tsval,
+			    u32 tsecr, u16 mss)
+{
+	const struct iphdr *iph = ip_hdr(in);
+	const struct tcphdr *th = tcp_hdr(in);
+	unsigned int len = sizeof(struct tcphdr) +
+			   (ts ? TCPOLEN_TSTAMP_ALIGNED : 0) +
+			   (mss ? TCPOLEN_MSS_ALIGNED : 0);
+	struct tcphdr *rth;
+	struct iphdr *niph;
+	struct flowi4 fl4;
+	struct rtable *rt;
+	struct sk_buff *skb;
+
+	skb = alloc_skb(MAX_HEADER + sizeof(struct iphdr) + len, GFP_ATOMIC);
+	if (!skb)
+		return;
+	skb_reserve(skb, MAX_HEADER + sizeof(struct iphdr));
+
+	rth = skb_push(skb, len);
+	skb_reset_transport_header(skb);
+	memset(rth, 0, sizeof(*rth));
+	rth->source = th->dest;
+	rth->dest = th->source;
+	rth->seq = htonl(seq);
+	rth->ack_seq = htonl(ack);
+	rth->doff = len >> 2;
+	tcp_flag_byte(rth) = flags;
+	rth->window = htons(win);
+	if (mss)
+		*(__be32 *)(rth + 1) = htonl((TCPOPT_MSS << 24) |
+					     (TCPOLEN_MSS << 16) | mss);
+	if (ts) {
+		__be32 *ptr = (__be32 *)(rth + 1);
+
+		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			       (TCPOPT_TIMESTAMP << 8) | TCPOLEN_TIMESTAMP);
+		*ptr++ = htonl(tsval);
+		*ptr = htonl(tsecr);
+	}
+	rth->check = csum_tcpudp_magic(iph->daddr, iph->saddr, len,
+				       xtcp_ipproto, csum_partial(rth, len, 0));
+	skb->ip_summed = CHECKSUM_NONE;
+
+	flowi4_init_output(&fl4, 0, 0, RT_TOS(iph->tos), RT_SCOPE_UNIVERSE,
+			   xtcp_ipproto, 0, iph->saddr, iph->daddr,
+			   th->source, th->dest, sock_net_uid(net, NULL));
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt)) {
+		kfree_skb(skb);
+		return;
+	}
+	skb_dst_set(skb, &rt->dst);
+
+	niph = skb_push(skb, sizeof(*niph));
+	skb_reset_network_header(skb);
+	memset(niph, 0, sizeof(*niph));
+	niph->version = 4;
+	niph->ihl = sizeof(*niph) >> 2;
+	niph->tos = iph->tos;
+	niph->frag_off = htons(IP_DF);
+	niph->ttl = ip4_dst_hoplimit(&rt->dst);
+	niph->protocol = xtcp_ipproto;
+	niph->saddr = fl4.saddr;
+	niph->daddr = fl4.daddr;
+	skb->protocol = htons(ETH_P_IP);
+	ip_select_ident(net, skb, NULL);
+
+	XTCP_INC_STATS(net, XTCP_MIB_OUTSEGS);
+	if (flags & TCPHDR_RST)
+		XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
+	ip_local_out(net, NULL, skb);
+}
+
+/*
+ * RFC 9293 3.10.7.1: the answer to a segment for no connection. Never a
+ * RST for a RST. If the segment has an ACK, the RST takes its sequence
+ * number from it; otherwise it acknowledges everything the segment
+ * occupied.
+ */
+void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (th->rst)
+		return;
+	if (th->ack)
+		xtcp_send_reply(net, skb, cb->ack_seq, 0, TCPHDR_RST, 0,
+				false, 0, 0, 0);
+	else
+		xtcp_send_reply(net, skb, 0, cb->end_seq,
+				TCPHDR_RST | TCPHDR_ACK, 0, false, 0, 0, 0);
+}
+
+void xtcp_send_ack_reply(struct net *net, struct sk_buff *skb, u32 seq,
+			 u32 ack, u16 win, u32 tsval, u32 tsecr, bool ts)
+{
+	xtcp_send_reply(net, skb, seq, ack, TCPHDR_ACK, win, ts, tsval, tsecr,
+			0);
+}
+
+/*
+ * A SYN cookie SYN-ACK (RFC 4987): no state is kept; the ISN encodes the
+ * 4-tuple, a time counter and the MSS, which is all that comes back.
+ */
+void xtcp_send_cookie_synack(struct net *net, struct sk_buff *skb, u32 isn,
+			     u16 mss)
+{
+	xtcp_send_reply(net, skb, isn, XTCP_SKB_CB(skb)->seq + 1,
+			TCPHDR_SYN | TCPHDR_ACK, 65535, false, 0, 0, mss);
+}

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: per-socket timers.
+ *
+ * Two timer_lists per socket, as in Linux TCP before its hrtimer
+ * conversions:
+ *  - rtx_timer retransmits the oldest unacknowledged SYN, SYN-ACK, data or
+ *    FIN (RFC 6298), and doubles as the persist timer that probes a zero
+ *    window when nothing is in flight;
+ *  - sk->sk_timer ends orphaned FIN_WAIT_2 connections after fin_timeout
+ *    and sends keepalive probes.
+ * (TIME_WAIT has its own hrtimer buckets: timewait.c.)
+ *
+ * A pending timer holds a socket reference (sk_reset_timer). A timer that
+ * fires while a user owns the socket sets a ->deferred bit, keeping its
+ * reference, and the work runs from xtcp_release_cb() when the owner
+ * calls release_sock(). Other files call the one-line hooks below.
+ */
+#include <linux/kernel.h>
+#include <linux/jiffies.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+u32 xtcp_rto_min(const struct sock *sk)
+{
+	return max_t(u32, msecs_to_jiffies(xtcp_knob(sock_net(sk),
+						     XTCP_KNOB_rto_min_ms)), 1);
+}
+
+u32 xtcp_rto_max(const struct sock *sk)
+{
+	return max(msecs_to_jiffies(xtcp_knob(sock_net(sk),
+					      XTCP_KNOB_rto_max_ms)),
+		   xtcp_rto_min(sk));
+}
+
+u32 xtcp_rto_initial(const struct net *net)
+{
+	return max_t(u32, msecs_to_jiffies(xtcp_knob(net,
+						     XTCP_KNOB_rto_initial_ms)), 1);
+}
+
+static u32 xtcp_rto_clamp(const struct sock *sk, u32 rto)
+{
+	return clamp(rto, xtcp_rto_min(sk), xtcp_rto_max(sk));
+}
+
+/* RFC 6298 section 2: fold one round-trip sample, in jiffies, into RTO. */
+void xtcp_rtt_sample(struct sock *sk, long m)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (m <= 0)
+		m = 1;
+	if (!xs->srtt) {
+		xs->srtt = m << 3;	/* SRTT = R */
+		xs->rttvar = m << 1;	/* RTTVAR = R / 2, kept << 2 */
+	} else {
+		m -= xs->srtt >> 3;
+		xs->srtt += m;			/* SRTT += (R - SRTT) / 8 */
+		if (m < 0)
+			m = -m;
+		m -= xs->rttvar >> 2;
+		xs->rttvar += m;		/* RTTVAR += (|d| - RTTVAR) / 4 */
+	}
+	/* RTO = SRTT + max(G, 4 * RTTVAR); rttvar is already 4 * RTTVAR. */
+	xs->rto = xtcp_rto_clamp(sk, (xs->srtt >> 3) + max_t(u32, xs->rttvar, 1));
+}
+
+static void xtcp_rtx_timer_fn(struct timer_list *t);
+static void xtcp_keepalive_timer_fn(struct timer_list *t);
+
+void xtcp_init_timers(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	timer_setup(&xs->rtx_timer, xtcp_rtx_timer_fn, 0);
+	timer_setup(&sk->sk_timer, xtcp_keepalive_timer_fn, 0);
+	xs->deferred = 0;
+}
+
+/* Stop every timer and drop the references they and deferrals held. */
+void xtcp_clear_timers(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	sk_stop_timer(sk, &xs->rtx_timer);
+	sk_stop_timer(sk, &sk->sk_timer);
+	if (test_and_clear_bit(XTCP_RTX_DEFERRED, &xs->deferred))
+		__sock_put(sk);
+	if (test_and_clear_bit(XTCP_KEEPALIVE_DEFERRED, &xs->deferred))
+		__sock_put(sk);
+}
+
+/* Something was sent: make sure a retransmission is scheduled. */
+void xtcp_timer_on_send(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!timer_pending(&xs->rtx_timer))
+		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+}
+
+/* RFC 6298 5.3: restart on every ACK of new data; stop when all is acked. */
+void xtcp_timer_on_ack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->retransmits = 0;
+	xs->retrans_stamp = 0;
+	xs->probes_out = 0;
+	if (xs->snd_una == xs->snd_nxt && !xs->send_head)
+		sk_stop_timer(sk, &xs->rtx_timer);
+	else
+		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+}
+
+void xtcp_timer_rearm_rtx(struct sock *sk)
+{
+	sk_reset_timer(sk, &xtcp_sk(sk)->rtx_timer, jiffies + xtcp_sk(sk)->rto);
+}
+
+/* An orphan entered FIN_WAIT_2: it may wait fin_timeout for the FIN. */
+void xtcp_timer_fin_wait2(struct sock *sk)
+{
+	sk_reset_timer(sk, &sk->sk_timer, jiffies +
+		       xtcp_knob(sock_net(sk), XTCP_KNOB_fin_timeout) * HZ);
+}
+
+static bool xtcp_keepalive_state(const struct sock *sk)
+{
+	return (1 << sk->sk_state) &
+	       (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1 |
+		TCPF_FIN_WAIT2);
+}
+
+/* SO_KEEPALIVE changed, or the connection got established. */
+void xtcp_timer_keepalive(struct sock *sk)
+{
+	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD))
+		return;		/* the FIN_WAIT_2 timer owns sk_timer */
+	if (sock_flag(sk, SOCK_KEEPOPEN) && xtcp_keepalive_state(sk))
+		sk_reset_timer(sk, &sk->sk_timer, jiffies + HZ *
+			       xtcp_knob(sock_net(sk), XTCP_KNOB_keepalive_time));
+	else
+		sk_stop_timer(sk, &sk->sk_timer);
+}
+
+/*
+ * How long @boundary retransmissions take with exponential back-off from
+ * @rto_base, capped at the maximum RTO (tcp_model_timeout()).
+ */
+static unsigned long xtcp_model_timeout(struct sock *sk, unsigned int boundary,
+					unsigned int rto_base)
+{
+	unsigned int thresh = ilog2(xtcp_rto_max(sk) / rto_base);
+
+	if (boundary <= thresh)
+		return ((2UL << boundary) - 1) * rto_base;
+	return ((2UL << thresh) - 1) * rto_base +
+	       (unsigned long)(boundary - thresh) * xtcp_rto_max(sk);
+}
+
+static void xtcp_write_err(struct sock *sk, int err)
+{
+	WRITE_ONCE(sk->sk_err, READ_ONCE(sk->sk_err_soft) ? : err);
+	sk_error_report(sk);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONTIMEOUT);
+	xtcp_done(sk);
+}
+
+/* Retransmission limits (RFC 1122 4.2.3.5). Return true if aborted. */
+static bool xtcp_write_timeout(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	unsigned int boundary;
+
+	if (sk->sk_state == TCP_SYN_SENT) {
+		if (xs->retransmits >= xtcp_knob(net, XTCP_KNOB_syn_retries)) {
+			XTCP_INC_STATS(net, XTCP_MIB_ATTEMPTFAILS);
+			xtcp_write_err(sk, ETIMEDOUT);
+			return true;
+		}
+		return false;
+	}
+	if (sk->sk_state == TCP_SYN_RECV) {
+		if (xs->retransmits >= xtcp_knob(net, XTCP_KNOB_synack_retries)) {
+			xtcp_write_err(sk, ETIMEDOUT);
+			return true;
+		}
+		return false;
+	}
+
+	if (xs->retransmits >= xtcp_knob(net, XTCP_KNOB_retries1))
+		__dst_negative_advice(sk);
+
+	if (sock_flag(sk, SOCK_DEAD))
+		boundary = xtcp_knob(net, XTCP_KNOB_orphan_retries) ? : 8;
+	else
+		boundary = xtcp_knob(net, XTCP_KNOB_retries2);
+	if (xs->retrans_stamp &&
+	    time_after_eq(jiffies, xs->retrans_stamp +
+			  xtcp_model_timeout(sk, boundary, xtcp_rto_min(sk)))) {
+		xtcp_write_err(sk, ETIMEDOUT);
+		return true;
+	}
+	return false;
+}
+
+static void xtcp_backoff(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rto = min(xs->rto << 1, xtcp_rto_max(sk));
+	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+}
+
+/* The peer's window holds everything back and nothing is in flight. */
+static void xtcp_persist_timeout(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned int max_probes;
+
+	xtcp_push_pending(sk);
+	if (!xs->send_head || xs->snd_una != xs->snd_nxt)
+		return;		/* the window opened */
+
+	max_probes = xtcp_knob(sock_net(sk), XTCP_KNOB_retries2);
+	if (sock_flag(sk, SOCK_DEAD))
+		max_probes = xtcp_knob(sock_net(sk),
+				       XTCP_KNOB_orphan_retries) ? : 8;
+	if (xs->probes_out >= max_probes) {
+		xtcp_write_err(sk, ETIMEDOUT);
+		return;
+	}
+	xs->probes_out++;
+	xtcp_send_keepalive_probe(sk);
+	xtcp_backoff(sk);
+}
+
+static void xtcp_rtx_timeout(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
+		return;
+	skb = skb_peek(&sk->sk_write_queue);
+	if (!skb)
+		return;
+	if (skb == xs->send_head) {
+		xtcp_persist_timeout(sk);
+		return;
+	}
+	if (xtcp_write_timeout(sk))
+		return;
+
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUTS);
+	if (XTCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN)
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNRETRANS);
+	if (!xs->retrans_stamp)
+		xs->retrans_stamp = XTCP_SKB_CB(skb)->when ? : jiffies;
+	xs->retransmits++;
+	xtcp_retransmit_head(sk);
+	xtcp_backoff(sk);
+}
+
+static void xtcp_keepalive_timeout(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	unsigned long idle, ktime, intvl;
+
+	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
+		xtcp_send_active_reset(sk, GFP_ATOMIC);
+		XTCP_INC_STATS(net, XTCP_MIB_ABORTONTIMEOUT);
+		xtcp_done(sk);
+		return;
+	}
+	if (!sock_flag(sk, SOCK_KEEPOPEN) || !xtcp_keepalive_state(sk))
+		return;
+
+	ktime = xtcp_knob(net, XTCP_KNOB_keepalive_time) * HZ;
+	intvl = xtcp_knob(net, XTCP_KNOB_keepalive_intvl) * HZ;
+	/* Data in flight: the retransmission timer watches the peer. */
+	if (xs->snd_una != xs->snd_nxt || xs->send_head) {
+		sk_reset_timer(sk, &sk->sk_timer, jiffies + ktime);
+		return;
+	}
+	idle = jiffies - xs->rcv_tstamp;
+	if (idle < ktime) {
+		sk_reset_timer(sk, &sk->sk_timer, jiffies + ktime - idle);
+		return;
+	}
+	if (xs->probes_out >= xtcp_knob(net, XTCP_KNOB_keepalive_probes)) {
+		xtcp_send_active_reset(sk, GFP_ATOMIC);
+		xtcp_write_err(sk, ETIMEDOUT);
+		return;
+	}
+	xs->probes_out++;
+	xtcp_send_keepalive_probe(sk);
+	sk_reset_timer(sk, &sk->sk_timer, jiffies + intvl);
+}
+
+static void xtcp_rtx_timer_fn(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, rtx_timer);
+	struct sock *sk = &xs->inet.sk;
+
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk))
+		xtcp_rtx_timeout(sk);
+	else if (!test_and_set_bit(XTCP_RTX_DEFERRED, &xs->deferred))
+		sock_hold(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+static void xtcp_keepalive_timer_fn(struct timer_list *t)
+{
+	struct sock *sk = from_timer(sk, t, sk_timer);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk))
+		xtcp_keepalive_timeout(sk);
+	else if (!test_and_set_bit(XTCP_KEEPALIVE_DEFERRED, &xs->deferred))
+		sock_hold(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+/*
+ * Called by release_sock() (with the socket still owned and its spinlock
+ * held) after the backlog has been processed: run what timers deferred.
+ * The caller holds a reference, so dropping the deferral's one is safe.
+ */
+void xtcp_release_cb(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (test_and_clear_bit(XTCP_RTX_DEFERRED, &xs->deferred)) {
+		xtcp_rtx_timeout(sk);
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(XTCP_KEEPALIVE_DEFERRED, &xs->deferred)) {
+		xtcp_keepalive_timeout(sk);
+		__sock_put(sk);
+	}
+}

@@ -1,0 +1,585 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: TIME_WAIT in compact entries, expired by hrtimer buckets.
+ *
+ * A connection that enters TIME_WAIT gives up its full socket and leaves
+ * a struct xtcp_tw behind: the 4-tuple, the sequence and timestamp state
+ * needed to answer the peer, the deadline, and the links of three tables
+ * (lookup by 4-tuple, the bind table, a time bucket). It is allocated from
+ * its own slab; xtcp_tw_entry_size() reports the object size.
+ *
+ * Time buckets. Each CPU keeps a list of buckets sorted by expiry time;
+ * each bucket is a list of entries and one soft hrtimer pinned to that
+ * CPU. An entry whose deadline is D goes into the bucket that expires in
+ * [D, D + W), W = 2 * MSL / 64 (at least 1 ms), or a new one expiring at D
+ * rounded up to a multiple of W: it dies no earlier than 2 * MSL and no
+ * later than 2 * MSL + W after it was scheduled. Insertion takes only the
+ * local CPU's lock; there is no global lock and no global timer (Linux
+ * removed its central TIME_WAIT calendar in 4.1 because spinning on one
+ * lock cost up to 30 ms per expiry). When a bucket fires it reaps at most
+ * XTCP_TW_BATCH entries, then re-arms itself a little later if more are
+ * left, so a mass expiry never holds a CPU in softirq for long.
+ *
+ * Lifetime. The bucket owns the memory: only the reaper unlinks an entry
+ * from its bucket and frees it, after an RCU grace period. Everybody else
+ * (a RST, a new SYN, tw_reuse, namespace exit) only "kills" an entry:
+ * whoever wins test_and_set_bit(XTCP_TW_DEAD) unhashes it from the lookup
+ * and bind tables and uncounts it; the reaper then frees it when its
+ * bucket fires. A retransmitted FIN moves the deadline forward; the reaper
+ * finds the entry not yet due and moves it to a later bucket. Readers find
+ * entries under RCU and check the dead bit.
+ */
+#include <linux/hrtimer.h>
+#include <linux/percpu.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <linux/seq_file.h>
+#include <net/ip.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+#define XTCP_TW_BATCH		128		/* entries per bucket run */
+#define XTCP_TW_BATCH_GAP_NS	(50 * NSEC_PER_USEC)
+#define XTCP_TW_SLOTS		64		/* buckets per 2 * MSL */
+
+enum {
+	XTCP_TW_DEAD,		/* bit in ->state */
+};
+
+#define XTCP_TWF_TSTAMP		0x01	/* timestamps were in use */
+#define XTCP_TWF_REUSE		0x02	/* the socket had SO_REUSEADDR */
+
+struct xtcp_tw {
+	struct rhash_head hnode;	/* xtcp_net.twhash */
+	struct xtcp_tuple tuple;	/* key */
+	u32 snd_nxt;
+	u32 rcv_nxt;
+	u32 ts_recent;
+	u32 ts_offset;
+	u32 ts_recent_stamp;		/* seconds */
+	u16 rcv_wnd;			/* as sent: already scaled down */
+	u8 flags;			/* XTCP_TWF_* */
+	u8 tos;
+	int bound_dev_if;
+	unsigned long state;
+	possible_net_t net;
+	ktime_t deadline;
+	struct hlist_node bind_node;	/* xtcp_net.tw_bind_hash */
+	union {
+		struct hlist_node bucket_node;	/* while in a bucket */
+		struct rcu_head rcu;		/* once reaped */
+	};
+};
+
+struct xtcp_tw_cpu;
+
+struct xtcp_tw_bucket {
+	struct list_head link;		/* in cpu->active or cpu->free */
+	struct hlist_head entries;
+	ktime_t expires;
+	struct hrtimer timer;
+	struct xtcp_tw_cpu *cpu;
+};
+
+struct xtcp_tw_cpu {
+	spinlock_t lock;		/* the lists and every bucket on them */
+	struct list_head active;	/* sorted by ->expires */
+	struct list_head free;		/* idle buckets, kept for reuse */
+};
+
+static DEFINE_PER_CPU(struct xtcp_tw_cpu, xtcp_tw_cpus);
+static struct kmem_cache *xtcp_tw_cache;
+
+static const struct rhashtable_params xtcp_tw_params = {
+	.key_len = sizeof(struct xtcp_tuple),
+	.key_offset = offsetof(struct xtcp_tw, tuple),
+	.head_offset = offsetof(struct xtcp_tw, hnode),
+	.automatic_shrinking = true,
+};
+
+size_t xtcp_tw_entry_size(void)
+{
+	return kmem_cache_size(xtcp_tw_cache);
+}
+
+static struct net *xtcp_tw_net(const struct xtcp_tw *tw)
+{
+	return read_pnet(&tw->net);
+}
+
+static void xtcp_tw_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(xtcp_tw_cache, container_of(head, struct xtcp_tw, rcu));
+}
+
+/*
+ * Kill @tw: take it out of the lookup and bind tables. Only the caller
+ * that wins the dead bit does so; the bucket frees the memory later.
+ * @bind_locked: the caller holds xtcp_net.bind_lock.
+ */
+static bool xtcp_tw_kill(struct xtcp_tw *tw, bool bind_locked,
+			 enum xtcp_mib_field why)
+{
+	struct xtcp_net *xn;
+
+	if (test_and_set_bit(XTCP_TW_DEAD, &tw->state))
+		return false;
+	xn = xtcp_pernet(xtcp_tw_net(tw));
+	rhashtable_remove_fast(&xn->twhash, &tw->hnode, xtcp_tw_params);
+	if (bind_locked)
+		hlist_del_init_rcu(&tw->bind_node);
+	else
+		xtcp_bind_del_tw(xn, &tw->bind_node);
+	if (why != XTCP_MIB_MAX)
+		SNMP_INC_STATS(xn->mib, why);
+	/*
+	 * Namespace exit waits for this count to reach zero: after the
+	 * decrement the namespace may be gone, so it is the last access.
+	 */
+	smp_mb__before_atomic();
+	atomic_dec(&xn->tw_count);
+	return true;
+}
+
+static enum hrtimer_restart xtcp_tw_bucket_fire(struct hrtimer *timer);
+
+/* Width of a bucket for entries that wait @len nanoseconds. */
+static s64 xtcp_tw_width(s64 len)
+{
+	return max_t(s64, div_s64(len, XTCP_TW_SLOTS), NSEC_PER_MSEC);
+}
+
+/*
+ * Put @tw into a bucket of @c expiring in [deadline, deadline + width).
+ * Caller holds c->lock. Returns false if no bucket could be allocated.
+ */
+static bool xtcp_tw_bucket_add(struct xtcp_tw_cpu *c, struct xtcp_tw *tw,
+			       s64 width)
+{
+	s64 d = ktime_to_ns(tw->deadline);
+	struct xtcp_tw_bucket *b, *pos;
+	s64 expires;
+
+	/* Most entries join the newest bucket: search from the tail. */
+	list_for_each_entry_reverse(b, &c->active, link) {
+		s64 e = ktime_to_ns(b->expires);
+
+		if (e < d)
+			break;
+		if (e < d + width) {
+			hlist_add_head(&tw->bucket_node, &b->entries);
+			return true;
+		}
+	}
+
+	b = list_first_entry_or_null(&c->free, struct xtcp_tw_bucket, link);
+	if (b) {
+		list_del(&b->link);
+	} else {
+		b = kzalloc(sizeof(*b), GFP_ATOMIC);
+		if (!b)
+			return false;
+		hrtimer_init(&b->timer, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_ABS_PINNED_SOFT);
+		b->timer.function = xtcp_tw_bucket_fire;
+		b->cpu = c;
+	}
+	INIT_HLIST_HEAD(&b->entries);
+	expires = roundup(d, width);
+	b->expires = ns_to_ktime(expires);
+	hlist_add_head(&tw->bucket_node, &b->entries);
+
+	/* Keep the list sorted: insert after the last earlier bucket. */
+	list_for_each_entry_reverse(pos, &c->active, link)
+		if (ktime_to_ns(pos->expires) <= expires)
+			break;
+	list_add(&b->link, &pos->link);
+	hrtimer_start(&b->timer, b->expires, HRTIMER_MODE_ABS_PINNED_SOFT);
+	return true;
+}
+
+static enum hrtimer_restart xtcp_tw_bucket_fire(struct hrtimer *timer)
+{
+	struct xtcp_tw_bucket *b = container_of(timer, struct xtcp_tw_bucket,
+						timer);
+	struct xtcp_tw_cpu *c = b->cpu;
+	ktime_t now = ktime_get();
+	HLIST_HEAD(reaped);
+	struct hlist_node *tmp;
+	struct xtcp_tw *tw;
+	int budget = XTCP_TW_BATCH;
+	bool more;
+
+	spin_lock(&c->lock);
+	while (budget-- > 0 && !hlist_empty(&b->entries)) {
+		tw = hlist_entry(b->entries.first, struct xtcp_tw, bucket_node);
+		hlist_del(&tw->bucket_node);
+		if (!test_bit(XTCP_TW_DEAD, &tw->state) &&
+		    ktime_after(tw->deadline, now)) {
+			/* A retransmitted FIN restarted its 2 * MSL. */
+			s64 len = ktime_to_ns(ktime_sub(tw->deadline, now));
+
+			if (xtcp_tw_bucket_add(c, tw, xtcp_tw_width(len)))
+				continue;
+		}
+		hlist_add_head(&tw->bucket_node, &reaped);
+	}
+	more = !hlist_empty(&b->entries);
+	if (!more)
+		list_move(&b->link, &c->free);
+	spin_unlock(&c->lock);
+
+	hlist_for_each_entry_safe(tw, tmp, &reaped, bucket_node) {
+		xtcp_tw_kill(tw, false, XTCP_MIB_TWEXPIRED);
+		call_rcu(&tw->rcu, xtcp_tw_free_rcu);
+	}
+
+	if (!more)
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, ns_to_ktime(XTCP_TW_BATCH_GAP_NS));
+	return HRTIMER_RESTART;
+}
+
+/* Schedule @tw to expire 2 * MSL from now on this CPU. */
+static bool xtcp_tw_schedule(struct xtcp_tw *tw, s64 len)
+{
+	struct xtcp_tw_cpu *c;
+	bool ok;
+
+	local_bh_disable();
+	c = this_cpu_ptr(&xtcp_tw_cpus);
+	spin_lock(&c->lock);
+	tw->deadline = ktime_add_ns(ktime_get(), len);
+	ok = xtcp_tw_bucket_add(c, tw, xtcp_tw_width(len));
+	spin_unlock(&c->lock);
+	local_bh_enable();
+	return ok;
+}
+
+static s64 xtcp_tw_len(struct net *net)
+{
+	return 2LL * xtcp_knob(net, XTCP_KNOB_msl_ms) * NSEC_PER_MSEC;
+}
+
+/*
+ * @sk (locked) enters TIME_WAIT: leave an entry behind and close the
+ * socket. Above max_tw_buckets the connection closes at once.
+ */
+void xtcp_time_wait(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct xtcp_net *xn = xtcp_pernet(net);
+	struct xtcp_tw *tw;
+
+	if (atomic_read(&xn->tw_count) >=
+	    xtcp_knob(net, XTCP_KNOB_max_tw_buckets)) {
+		XTCP_INC_STATS(net, XTCP_MIB_TWOVERFLOW);
+		goto done;
+	}
+	tw = kmem_cache_alloc(xtcp_tw_cache, GFP_ATOMIC);
+	if (!tw) {
+		XTCP_INC_STATS(net, XTCP_MIB_TWNOMEM);
+		goto done;
+	}
+
+	tw->tuple = xs->tuple;
+	tw->snd_nxt = xs->snd_nxt;
+	tw->rcv_nxt = xs->rcv_nxt;
+	tw->ts_recent = xs->ts_recent;
+	tw->ts_offset = xs->ts_offset;
+	tw->ts_recent_stamp = xs->ts_recent_stamp;
+	tw->rcv_wnd = min_t(u32, xs->rcv_wnd >> xs->rx_opt.rcv_wscale, 65535U);
+	tw->flags = (xs->rx_opt.tstamp_ok ? XTCP_TWF_TSTAMP : 0) |
+		    (sk->sk_reuse ? XTCP_TWF_REUSE : 0);
+	tw->tos = inet_sk(sk)->tos;
+	tw->bound_dev_if = sk->sk_bound_dev_if;
+	tw->state = 0;
+	write_pnet(&tw->net, net);
+	INIT_HLIST_NODE(&tw->bind_node);
+
+	atomic_inc(&xn->tw_count);
+	if (rhashtable_lookup_insert_fast(&xn->twhash, &tw->hnode,
+					  xtcp_tw_params)) {
+		atomic_dec(&xn->tw_count);
+		kmem_cache_free(xtcp_tw_cache, tw);
+		XTCP_INC_STATS(net, XTCP_MIB_TWNOMEM);
+		goto done;
+	}
+	xtcp_bind_add_tw(xn, &tw->bind_node, sk->sk_num);
+	if (!xtcp_tw_schedule(tw, xtcp_tw_len(net))) {
+		/* No bucket: the entry dies now, freed after RCU. */
+		xtcp_tw_kill(tw, false, XTCP_MIB_TWNOMEM);
+		call_rcu(&tw->rcu, xtcp_tw_free_rcu);
+		goto done;
+	}
+	xtcp_set_state(sk, TCP_TIME_WAIT);
+	XTCP_INC_STATS(net, XTCP_MIB_TWENTERED);
+done:
+	xtcp_done(sk);
+}
+
+/* Caller holds rcu_read_lock(). */
+struct xtcp_tw *xtcp_tw_lookup(struct xtcp_net *xn, const struct xtcp_tuple *t)
+{
+	struct xtcp_tw *tw = rhashtable_lookup(&xn->twhash, t, xtcp_tw_params);
+
+	if (tw && test_bit(XTCP_TW_DEAD, &tw->state))
+		return NULL;
+	return tw;
+}
+
+static void xtcp_tw_send_ack(struct xtcp_tw *tw, struct sk_buff *skb)
+{
+	xtcp_send_ack_reply(xtcp_tw_net(tw), skb, tw->snd_nxt, tw->rcv_nxt,
+			    tw->rcv_wnd, xtcp_clock_ms() + tw->ts_offset,
+			    tw->ts_recent, tw->flags & XTCP_TWF_TSTAMP);
+}
+
+/*
+ * A segment for a TIME_WAIT entry (RFC 9293 3.10.7.4 for TIME-WAIT, RFC
+ * 6191 for new SYNs, RFC 1337). Consumes @skb unless it returns
+ * XTCP_TW_SYN: then the entry is gone and the SYN goes to a listener,
+ * with an ISN above anything the old connection used in its cb.
+ */
+enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct net *net = xtcp_tw_net(tw);
+	struct xtcp_options opt = {};
+
+	xtcp_parse_options(th, &opt, false);
+
+	if (th->syn && !th->ack && !th->rst) {
+		bool newer_ts = (tw->flags & XTCP_TWF_TSTAMP) &&
+				opt.saw_tstamp &&
+				(s32)(opt.rcv_tsval - tw->ts_recent) > 0;
+
+		if (after(cb->seq, tw->rcv_nxt) || newer_ts) {
+			if (xtcp_tw_kill(tw, false, XTCP_MIB_TWRECYCLED)) {
+				cb->tw_isn = tw->snd_nxt + 65535 + 2 ? : 1;
+				return XTCP_TW_SYN;
+			}
+			kfree_skb(skb);
+			return XTCP_TW_DROP;
+		}
+		/* An old duplicate, or not provably new: answer with ACK. */
+		xtcp_tw_send_ack(tw, skb);
+		kfree_skb(skb);
+		return XTCP_TW_DROP;
+	}
+
+	if (th->rst) {
+		if (xtcp_knob(net, XTCP_KNOB_rfc1337))
+			XTCP_INC_STATS(net, XTCP_MIB_RSTIGNORED);
+		else if (cb->seq == tw->rcv_nxt)
+			xtcp_tw_kill(tw, false, XTCP_MIB_TWKILLED);
+		kfree_skb(skb);
+		return XTCP_TW_DROP;
+	}
+
+	if (opt.saw_tstamp && (tw->flags & XTCP_TWF_TSTAMP) &&
+	    (s32)(opt.rcv_tsval - tw->ts_recent) > 0) {
+		WRITE_ONCE(tw->ts_recent, opt.rcv_tsval);
+		WRITE_ONCE(tw->ts_recent_stamp, ktime_get_seconds());
+	}
+	if (th->fin && cb->end_seq == tw->rcv_nxt) {
+		/* The peer did not get our last ACK: again, and wait anew. */
+		WRITE_ONCE(tw->deadline,
+			   ktime_add_ns(ktime_get(), xtcp_tw_len(net)));
+	}
+	xtcp_tw_send_ack(tw, skb);
+	kfree_skb(skb);
+	return XTCP_TW_DROP;
+}
+
+/*
+ * Does a TIME_WAIT entry on @port in chain @head stand in the way of
+ * binding @sk there? With @sk NULL: is there any entry on @port at all?
+ * Caller holds bind_lock.
+ */
+bool xtcp_tw_port_conflict(struct xtcp_net *xn, struct hlist_head *head,
+			   const struct sock *sk, unsigned short port)
+{
+	struct xtcp_tw *tw;
+
+	hlist_for_each_entry(tw, head, bind_node) {
+		if (ntohs(tw->tuple.lport) != port)
+			continue;
+		if (!sk)
+			return true;
+		if (sk->sk_bound_dev_if && tw->bound_dev_if &&
+		    sk->sk_bound_dev_if != tw->bound_dev_if)
+			continue;
+		if (sk->sk_reuse && (tw->flags & XTCP_TWF_REUSE))
+			continue;
+		if (!sk->sk_rcv_saddr || sk->sk_rcv_saddr == tw->tuple.laddr)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * connect() wants 4-tuple @t, held by a TIME_WAIT entry? tw_reuse may let
+ * it take the entry over when timestamps protect the new connection: the
+ * entry saw its last timestamp more than a second ago (tcp_twsk_unique()).
+ * Then @sk starts with a sequence number above the old connection's.
+ * Caller holds bind_lock. Return: 0, or -EADDRNOTAVAIL.
+ */
+int xtcp_tw_check_reuse(struct sock *sk, const struct xtcp_tuple *t)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_tw *tw;
+	int reuse, err = -EADDRNOTAVAIL;
+
+	rcu_read_lock();
+	tw = xtcp_tw_lookup(xn, t);
+	if (!tw) {
+		err = 0;
+		goto out;
+	}
+	reuse = xtcp_knob(sock_net(sk), XTCP_KNOB_tw_reuse);
+	if (reuse == 2 && !ipv4_is_loopback(t->laddr) &&
+	    !ipv4_is_loopback(t->raddr))
+		reuse = 0;
+	if (!reuse || !(tw->flags & XTCP_TWF_TSTAMP) ||
+	    !time_after32(ktime_get_seconds(), tw->ts_recent_stamp))
+		goto out;
+	if (!xtcp_tw_kill(tw, true, XTCP_MIB_TWREUSED))
+		goto out;
+	xs->write_seq = tw->snd_nxt + 65535 + 2 ? : 1;
+	xs->ts_recent = tw->ts_recent;
+	xs->ts_recent_stamp = tw->ts_recent_stamp;
+	err = 0;
+out:
+	rcu_read_unlock();
+	return err;
+}
+
+/* One row of /proc/net/xtcp, as get_timewait4_sock() prints it. */
+int xtcp_tw_seq_show(struct seq_file *seq, struct hlist_node *node, loff_t i)
+{
+	struct xtcp_tw *tw = hlist_entry(node, struct xtcp_tw, bind_node);
+	long delta = ktime_to_ns(ktime_sub(READ_ONCE(tw->deadline),
+					   ktime_get()));
+
+	seq_printf(seq,
+		   "%4lld: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5d %8d %d %d %pK",
+		   i, tw->tuple.laddr, ntohs(tw->tuple.lport),
+		   tw->tuple.raddr, ntohs(tw->tuple.rport), TCP_TIME_WAIT,
+		   0, 0, 3,
+		   jiffies_delta_to_clock_t(nsecs_to_jiffies(max(delta, 0L))),
+		   0, 0, 0, 0, 0, tw);
+	return 0;
+}
+
+int xtcp_tw_net_init(struct xtcp_net *xn)
+{
+	atomic_set(&xn->tw_count, 0);
+	return rhashtable_init(&xn->twhash, &xtcp_tw_params);
+}
+
+/*
+ * Namespace exit: kill every entry of the namespace. Reapers that won an
+ * entry's dead bit first may still be unhashing it on another CPU; the
+ * count reaches zero once they are done with this namespace.
+ */
+void xtcp_tw_net_exit(struct xtcp_net *xn)
+{
+	struct rhashtable_iter iter;
+	struct xtcp_tw *tw;
+
+	rhashtable_walk_enter(&xn->twhash, &iter);
+	do {
+		rhashtable_walk_start(&iter);
+		while ((tw = rhashtable_walk_next(&iter)) && !IS_ERR(tw))
+			xtcp_tw_kill(tw, false, XTCP_MIB_MAX);
+		rhashtable_walk_stop(&iter);
+	} while (tw == ERR_PTR(-EAGAIN));
+	rhashtable_walk_exit(&iter);
+
+	while (atomic_read(&xn->tw_count))
+		schedule_timeout_uninterruptible(1);
+	rhashtable_destroy(&xn->twhash);
+}
+
+int xtcp_tw_init(void)
+{
+	int cpu;
+
+	xtcp_tw_cache = kmem_cache_create("xtcp_tw", sizeof(struct xtcp_tw),
+					  0, 0, NULL);
+	if (!xtcp_tw_cache)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		struct xtcp_tw_cpu *c = per_cpu_ptr(&xtcp_tw_cpus, cpu);
+
+		spin_lock_init(&c->lock);
+		INIT_LIST_HEAD(&c->active);
+		INIT_LIST_HEAD(&c->free);
+	}
+	return 0;
+}
+
+/* Free a bucket that no timer or list refers to any more. */
+static void xtcp_tw_bucket_free(struct xtcp_tw_bucket *b)
+{
+	struct hlist_node *tmp;
+	struct xtcp_tw *tw;
+
+	hlist_for_each_entry_safe(tw, tmp, &b->entries, bucket_node) {
+		hlist_del(&tw->bucket_node);
+		kmem_cache_free(xtcp_tw_cache, tw);
+	}
+	kfree(b);
+}
+
+/*
+ * Module exit, after every namespace is gone, so every entry is dead and
+ * no bucket gains entries any more. Take the buckets off their lists one
+ * by one and cancel their timers outside the lock (a running callback
+ * takes it); a callback that ran meanwhile may have put its bucket on the
+ * free list, which is emptied last.
+ */
+void xtcp_tw_exit(void)
+{
+	struct xtcp_tw_bucket *b;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct xtcp_tw_cpu *c = per_cpu_ptr(&xtcp_tw_cpus, cpu);
+
+		for (;;) {
+			spin_lock_bh(&c->lock);
+			b = list_first_entry_or_null(&c->active,
+						     struct xtcp_tw_bucket, link);
+			if (b)
+				list_del_init(&b->link);
+			spin_unlock_bh(&c->lock);
+			if (!b)
+				break;
+			hrtimer_cancel(&b->timer);
+			spin_lock_bh(&c->lock);
+			list_del_init(&b->link);
+			spin_unlock_bh(&c->lock);
+			xtcp_tw_bucket_free(b);
+		}
+		for (;;) {
+			spin_lock_bh(&c->lock);
+			b = list_first_entry_or_null(&c->free,
+						     struct xtcp_tw_bucket, link);
+			if (b)
+				list_del_init(&b->link);
+			spin_unlock_bh(&c->lock);
+			if (!b)
+				break;
+			hrtimer_cancel(&b->timer);
+			xtcp_tw_bucket_free(b);
+		}
+	}
+	rcu_barrier();
+	kmem_cache_destroy(xtcp_tw_cache);
+}
