@@ -312,7 +312,7 @@ static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
 	struct net *net = sock_net(sk);
 	union tcp_seq_and_ts_off st;
 	struct xtcp_sock *xs;
-	struct flowi4 fl4;
+	struct flowi4 *fl4;
 	struct rtable *rt;
 	struct sock *child;
 
@@ -335,7 +335,9 @@ static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
 	inet_sk(child)->inet_saddr = iph->daddr;
 	child->sk_dport = th->source;
 
-	rt = ip_route_output_ports(net, &fl4, child, iph->saddr, iph->daddr,
+	/* ip_queue_xmit() takes the addresses from the cork's flow. */
+	fl4 = &inet_sk(child)->cork.fl.u.ip4;
+	rt = ip_route_output_ports(net, fl4, child, iph->saddr, iph->daddr,
 				   th->source, th->dest, xtcp_ipproto,
 				   RT_CONN_FLAGS(child), child->sk_bound_dev_if);
 	if (IS_ERR(rt))

@@ -13,7 +13,7 @@ family=$(cat /sys/module/xtcp/parameters/family 2>/dev/null || echo $XTCP_FAMILY
 
 for i in $(seq 1 20); do
 	xtcp_loaded && xtcp_unload
-	if ./xtcp_connect -c < /dev/null 2>/dev/null; then
+	if ./xtcp_connect -m create < /dev/null 2>/dev/null; then
 		fail "round $i: socket() worked with the module unloaded"
 		break
 	fi
@@ -41,7 +41,7 @@ if [ -d "$moddir" ] && mkdir -p "$tmp/u" "$tmp/w" &&
 	cp "$XTCP_KO" "$moddir/updates/xtcp.ko"
 	depmod -a "$kver"
 	xtcp_loaded && xtcp_unload
-	if ./xtcp_connect -c < /dev/null > /dev/null && xtcp_loaded; then
+	if ./xtcp_connect -m create < /dev/null > /dev/null && xtcp_loaded; then
 		pass "socket(PF_XTCP) autoloaded the module (net-pf-$family)"
 	else
 		fail "socket(PF_XTCP) did not autoload the installed module"

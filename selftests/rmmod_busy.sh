@@ -18,7 +18,7 @@ mkfifo "$tmp/in1" "$tmp/in2"
 ./xtcp_connect -l -a 127.0.0.1 < "$tmp/in1" > "$tmp/out1" &
 pid1=$!
 exec 3> "$tmp/in1"
-./xtcp_connect -c < "$tmp/in2" > "$tmp/out2" 3>&- &
+./xtcp_connect -m create < "$tmp/in2" > "$tmp/out2" 3>&- &
 pid2=$!
 exec 4> "$tmp/in2"
 
