@@ -26,7 +26,7 @@ KSFT_DIR	= $(KSRC)/tools/testing/selftests
 MODULE_SRCS	:= $(filter-out %.mod.c,$(wildcard module/*.c module/*.h module/uapi/*.h))
 
 .PHONY: all modules deps selftests run check check-debug style install \
-	uninstall dkms-check clean help
+	uninstall dkms-check docs clean help
 
 all: modules
 
@@ -38,6 +38,7 @@ help:
 	@echo "make style      checkpatch.pl --strict on module/"
 	@echo "make dkms-check dkms add/build/remove against the installed headers"
 	@echo "make install    install the module for KVER and run depmod"
+	@echo "make docs       regenerate Documentation/sysctl.rst from module/knobs.h"
 
 deps:
 	@$(REPO)/scripts/install-deps
@@ -66,6 +67,7 @@ run:
 
 check:
 	@$(REPO)/scripts/install-deps
+	$(REPO)/scripts/gen-knob-doc --check
 	$(MAKE) modules selftests
 	$(MAKE) dkms-check
 	$(VM) $(VM_FLAGS) -- $(REPO)/scripts/run-selftests $(KSFT_STAGE)
@@ -98,6 +100,9 @@ uninstall:
 	rm -f /lib/modules/$(KVER)/updates/module/xtcp.ko \
 		/lib/modules/$(KVER)/updates/xtcp.ko
 	depmod -a $(KVER)
+
+docs:
+	$(REPO)/scripts/gen-knob-doc
 
 dkms-check:
 	$(REPO)/scripts/dkms-check $(KVER)

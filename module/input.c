@@ -360,9 +360,10 @@ static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
 		xs->iss = cb->tw_isn;
 	else
 		xs->iss = st.seq;
-	xs->snd_una = xs->iss;
-	xs->snd_nxt = xs->iss;
-	xs->write_seq = xs->iss;
+	/* The cookie's SYN-ACK already took its sequence number. */
+	xs->snd_una = xs->iss + from_cookie;
+	xs->snd_nxt = xs->snd_una;
+	xs->write_seq = xs->snd_una;
 
 	if (from_cookie) {
 		/* A cookie keeps only the MSS (no timestamps here). */
@@ -599,8 +600,13 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 	}
 	xtcp_store_ts_recent(xs, cb);
-	/* Fourth: SYN in a synchronized state (RFC 5961 section 4). */
-	if (th->syn) {
+	/*
+	 * Fourth: SYN in a synchronized state (RFC 5961 section 4), except
+	 * the SYN-ACK that completes a simultaneous open, as in Linux TCP.
+	 */
+	if (th->syn &&
+	    !(sk->sk_state == TCP_SYN_RECV && !xs->parent && th->ack &&
+	      cb->seq + 1 == xs->rcv_nxt && cb->ack_seq == xs->snd_nxt)) {
 		xtcp_send_challenge_ack(sk);
 		goto drop;
 	}

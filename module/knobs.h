@@ -139,3 +139,15 @@ XTCP_KNOB(rto_max_ms, 120000, 1, 600000)
  * SYN-ACK retransmissions.
  */
 XTCP_KNOB(rto_initial_ms, 1000, 1, 120000)
+
+/*
+ * Width of a TIME_WAIT time bucket, in milliseconds; 0 means 2 * msl_ms /
+ * 64 (at least 1 ms). An entry leaves TIME_WAIT no earlier than 2 * msl_ms
+ * and no later than 2 * msl_ms plus one bucket width after it entered.
+ * Wider buckets mean fewer timers and more entries per expiry; a bucket
+ * reaps at most 128 entries per run and re-arms itself 50 microseconds
+ * later for the rest, so a mass expiry never holds a CPU for long. An
+ * entry whose 2 * MSL restarts (a retransmitted FIN) moves to a bucket of
+ * the automatic width.
+ */
+XTCP_KNOB(tw_bucket_ms, 0, 0, 3600000)

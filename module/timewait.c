@@ -11,9 +11,10 @@
  * Time buckets. Each CPU keeps a list of buckets sorted by expiry time;
  * each bucket is a list of entries and one soft hrtimer pinned to that
  * CPU. An entry whose deadline is D goes into the bucket that expires in
- * [D, D + W), W = 2 * MSL / 64 (at least 1 ms), or a new one expiring at D
- * rounded up to a multiple of W: it dies no earlier than 2 * MSL and no
- * later than 2 * MSL + W after it was scheduled. Insertion takes only the
+ * [D, D + W), W = tw_bucket_ms or by default 2 * MSL / 64 (at least
+ * 1 ms), or into a new one expiring at D rounded up to a multiple of W: it
+ * dies no earlier than 2 * MSL and no later than 2 * MSL + W after it was
+ * scheduled. Insertion takes only the
  * local CPU's lock; there is no global lock and no global timer (Linux
  * removed its central TIME_WAIT calendar in 4.1 because spinning on one
  * lock cost up to 30 ms per expiry). When a bucket fires it reaps at most
@@ -241,17 +242,20 @@ static enum hrtimer_restart xtcp_tw_bucket_fire(struct hrtimer *timer)
 	return HRTIMER_RESTART;
 }
 
-/* Schedule @tw to expire 2 * MSL from now on this CPU. */
-static bool xtcp_tw_schedule(struct xtcp_tw *tw, s64 len)
+/* Schedule @tw to expire @len ns from now on this CPU. */
+static bool xtcp_tw_schedule(struct net *net, struct xtcp_tw *tw, s64 len)
 {
+	s64 width = xtcp_knob(net, XTCP_KNOB_tw_bucket_ms) * NSEC_PER_MSEC;
 	struct xtcp_tw_cpu *c;
 	bool ok;
 
+	if (!width)
+		width = xtcp_tw_width(len);
 	local_bh_disable();
 	c = this_cpu_ptr(&xtcp_tw_cpus);
 	spin_lock(&c->lock);
 	tw->deadline = ktime_add_ns(ktime_get(), len);
-	ok = xtcp_tw_bucket_add(c, tw, xtcp_tw_width(len));
+	ok = xtcp_tw_bucket_add(c, tw, width);
 	spin_unlock(&c->lock);
 	local_bh_enable();
 	return ok;
@@ -308,7 +312,7 @@ void xtcp_time_wait(struct sock *sk)
 		goto done;
 	}
 	xtcp_bind_add_tw(xn, &tw->bind_node, sk->sk_num);
-	if (!xtcp_tw_schedule(tw, xtcp_tw_len(net))) {
+	if (!xtcp_tw_schedule(net, tw, xtcp_tw_len(net))) {
 		/* No bucket: the entry dies now, freed after RCU. */
 		xtcp_tw_kill(tw, false, XTCP_MIB_TWNOMEM);
 		call_rcu(&tw->rcu, xtcp_tw_free_rcu);

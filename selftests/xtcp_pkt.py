@@ -1,0 +1,499 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Packet-level test library for xtcp: plays the remote peer through a tun.
+
+Each scenario runs in a fresh network namespace with a tun device
+"xtun0" holding 192.0.2.1/24. Everything xtcp sends to 192.0.2.2 comes out
+of the tun, where the scenario reads and checks it; what the scenario
+writes into the tun reaches xtcp as if 192.0.2.2 had sent it. Like
+packetdrill, but in plain Python: no scapy (it takes 20 s to import in
+the test VM).
+
+The xtcp socket is driven through libc (ctypes), since Python's socket
+module only knows the address formats of the families it was built with.
+"""
+
+import ctypes
+import errno
+import fcntl
+import os
+import select
+import struct
+import time
+
+LOCAL = "192.0.2.1"
+PEER = "192.0.2.2"
+
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+FLAG_NAMES = [(SYN, "S"), (FIN, "F"), (RST, "R"), (PSH, "P"), (ACK, ".")]
+
+STATES = {"ESTABLISHED": 0x01, "SYN_SENT": 0x02, "SYN_RECV": 0x03,
+          "FIN_WAIT1": 0x04, "FIN_WAIT2": 0x05, "TIME_WAIT": 0x06,
+          "CLOSE": 0x07, "CLOSE_WAIT": 0x08, "LAST_ACK": 0x09,
+          "LISTEN": 0x0A, "CLOSING": 0x0B}
+
+
+class Fail(Exception):
+    """A scenario assertion failed."""
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+def read_int(path, default):
+    try:
+        with open(path) as f:
+            return int(f.read().split()[0])
+    except OSError:
+        return default
+
+
+FAMILY = read_int("/sys/module/xtcp/parameters/family", 19)
+IPPROTO = read_int("/sys/module/xtcp/parameters/ipproto", 253)
+
+
+def flags_str(f):
+    return "".join(n for b, n in FLAG_NAMES if f & b) or "-"
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def aton(ip):
+    return bytes(int(x) for x in ip.split("."))
+
+
+def ntoa(b):
+    return ".".join(str(x) for x in b)
+
+
+# ---------------------------------------------------------------- options
+
+def opt_mss(mss):
+    return struct.pack("!BBH", 2, 4, mss)
+
+
+def opt_wscale(shift):
+    return struct.pack("!BBBB", 1, 3, 3, shift)
+
+
+def opt_sackok():
+    return struct.pack("!BBBB", 1, 1, 4, 2)
+
+
+def opt_ts(tsval, tsecr):
+    return struct.pack("!BBBBII", 1, 1, 8, 10, tsval, tsecr)
+
+
+def parse_options(raw):
+    opts = {}
+    i = 0
+    while i < len(raw):
+        kind = raw[i]
+        if kind == 0:
+            break
+        if kind == 1:
+            i += 1
+            continue
+        if i + 1 >= len(raw) or raw[i + 1] < 2:
+            break
+        ln = raw[i + 1]
+        body = raw[i + 2:i + ln]
+        if kind == 2 and ln == 4:
+            opts["mss"] = struct.unpack("!H", body)[0]
+        elif kind == 3 and ln == 3:
+            opts["wscale"] = body[0]
+        elif kind == 4 and ln == 2:
+            opts["sackok"] = True
+        elif kind == 8 and ln == 10:
+            opts["ts"] = struct.unpack("!II", body)
+        i += ln
+    return opts
+
+
+# ---------------------------------------------------------------- segments
+
+class Seg:
+    """One parsed xtcp segment (IPv4 + TCP header)."""
+
+    def __init__(self, raw):
+        ihl = (raw[0] & 0xF) * 4
+        self.proto = raw[9]
+        self.src = ntoa(raw[12:16])
+        self.dst = ntoa(raw[16:20])
+        t = raw[ihl:]
+        (self.sport, self.dport, self.seq, self.ack, off, self.flags,
+         self.win, self.sum, _) = struct.unpack("!HHIIBBHHH", t[:20])
+        doff = (off >> 4) * 4
+        self.opts = parse_options(t[20:doff])
+        self.payload = t[doff:]
+        pseudo = aton(self.src) + aton(self.dst) + struct.pack(
+            "!BBH", 0, self.proto, len(t))
+        self.csum_ok = csum(pseudo + t) == 0
+
+    def __repr__(self):
+        return "<%s:%d > %s:%d %s seq=%u ack=%u win=%u len=%d %s>" % (
+            self.src, self.sport, self.dst, self.dport, flags_str(self.flags),
+            self.seq, self.ack, self.win, len(self.payload), self.opts)
+
+
+def build(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"",
+          payload=b"", proto=None, bad_csum=False):
+    proto = IPPROTO if proto is None else proto
+    while len(opts) % 4:
+        opts += b"\1"
+    doff = (20 + len(opts)) // 4
+    t = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF,
+                    ack & 0xFFFFFFFF, doff << 4, flags, win, 0, 0)
+    t += opts + payload
+    pseudo = aton(src) + aton(dst) + struct.pack("!BBH", 0, proto, len(t))
+    c = csum(pseudo + t) ^ (0x5555 if bad_csum else 0)
+    t = t[:16] + struct.pack("!H", c) + t[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(t), 0, 0x4000, 64,
+                     proto, 0, aton(src), aton(dst))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return ip + t
+
+
+# ---------------------------------------------------------------- libc
+
+libc = ctypes.CDLL("libc.so.6", use_errno=True)
+CLONE_NEWNET = 0x40000000
+
+
+class SockaddrIn(ctypes.Structure):
+    _fields_ = [("family", ctypes.c_ushort), ("port", ctypes.c_ushort),
+                ("addr", ctypes.c_ubyte * 4), ("zero", ctypes.c_ubyte * 8)]
+
+
+def sockaddr(ip, port):
+    sa = SockaddrIn()
+    sa.family = 2
+    sa.port = ((port & 0xFF) << 8) | (port >> 8)
+    sa.addr[:] = list(aton(ip))
+    return sa
+
+
+def _call(ret):
+    if ret < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return ret
+
+
+def xsocket(nonblock=False):
+    return _call(libc.socket(FAMILY, 1 | (0o4000 if nonblock else 0), 0))
+
+
+def xbind(fd, ip, port):
+    sa = sockaddr(ip, port)
+    _call(libc.bind(fd, ctypes.byref(sa), ctypes.sizeof(sa)))
+
+
+def xconnect(fd, ip, port):
+    """connect(); returns 0 or the errno."""
+    sa = sockaddr(ip, port)
+    if libc.connect(fd, ctypes.byref(sa), ctypes.sizeof(sa)) < 0:
+        return ctypes.get_errno()
+    return 0
+
+
+def xlisten(fd, backlog=16):
+    _call(libc.listen(fd, backlog))
+
+
+def xaccept(fd, flags=0):
+    return _call(libc.accept4(fd, None, None, flags))
+
+
+def xname(fd, peer=False):
+    sa = SockaddrIn()
+    ln = ctypes.c_uint(ctypes.sizeof(sa))
+    fn = libc.getpeername if peer else libc.getsockname
+    _call(fn(fd, ctypes.byref(sa), ctypes.byref(ln)))
+    return ntoa(bytes(sa.addr)), ((sa.port & 0xFF) << 8) | (sa.port >> 8)
+
+
+def setsockopt_int(fd, level, opt, val):
+    v = ctypes.c_int(val)
+    _call(libc.setsockopt(fd, level, opt, ctypes.byref(v), 4))
+
+
+def getsockopt_int(fd, level, opt):
+    v = ctypes.c_int(0)
+    ln = ctypes.c_uint(4)
+    _call(libc.getsockopt(fd, level, opt, ctypes.byref(v), ctypes.byref(ln)))
+    return v.value
+
+
+def set_linger(fd, onoff, secs):
+    v = struct.pack("ii", onoff, secs)
+    buf = ctypes.create_string_buffer(v)
+    _call(libc.setsockopt(fd, 1, 13, buf, len(v)))
+
+
+def so_error(fd):
+    return getsockopt_int(fd, 1, 4)
+
+
+def xshutdown(fd, how):
+    _call(libc.shutdown(fd, how))
+
+
+def unshare_net():
+    _call(libc.unshare(CLONE_NEWNET))
+
+
+# ---------------------------------------------------------------- netns
+
+def sh(cmd):
+    if os.system(cmd) != 0:
+        raise Fail("command failed: " + cmd)
+
+
+def write_file(path, val):
+    with open(path, "w") as f:
+        f.write(str(val))
+
+
+def knob(name, val=None):
+    path = "/proc/sys/net/xtcp/" + name
+    if val is None:
+        return read_int(path, None)
+    write_file(path, val)
+    return None
+
+
+def counters():
+    out = {}
+    with open("/proc/net/xtcp_stat") as f:
+        for line in f:
+            k, v = line.split()
+            out[k] = int(v)
+    return out
+
+
+def proc_rows():
+    rows = []
+    with open("/proc/net/xtcp") as f:
+        next(f)
+        for line in f:
+            p = line.split()
+            la, lp = p[1].split(":")
+            ra, rp = p[2].split(":")
+            tx, rx = p[4].split(":")
+            tr, when = p[5].split(":")
+            rows.append({"lport": int(lp, 16), "rport": int(rp, 16),
+                         "state": int(p[3], 16), "tx": int(tx, 16),
+                         "rx": int(rx, 16), "timer": int(tr, 16),
+                         "when": int(when, 16)})
+    return rows
+
+
+def state_of(lport, rport=None):
+    """TCP state code of the row with these ports, or None."""
+    for r in proc_rows():
+        if r["lport"] == lport and (rport is None or r["rport"] == rport):
+            return r["state"]
+    return None
+
+
+def timer_left(lport, rport):
+    """Clock ticks (USER_HZ) left on the row's timer, or None."""
+    for r in proc_rows():
+        if r["lport"] == lport and r["rport"] == rport:
+            return r["when"]
+    return None
+
+
+def wait_until(cond, what, limit=10.0):
+    """Poll a condition (never a fixed sleep); fail after limit seconds."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.01)
+    raise Fail("timed out waiting for " + what)
+
+
+# ---------------------------------------------------------------- the peer
+
+TUNSETIFF = 0x400454CA
+IFF_TUN, IFF_NO_PI = 0x0001, 0x1000
+
+
+class Peer:
+    """The remote end, 192.0.2.2, behind the tun device."""
+
+    def __init__(self):
+        write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", 1)
+        self.fd = os.open("/dev/net/tun", os.O_RDWR)
+        ifr = struct.pack("16sH14x", b"xtun0", IFF_TUN | IFF_NO_PI)
+        fcntl.ioctl(self.fd, TUNSETIFF, ifr)
+        sh("ip link set lo up && ip link set xtun0 up && "
+           "ip addr add %s/24 dev xtun0" % LOCAL)
+        self.port = 40000
+        self.ts = 1000
+
+    def send(self, sport, dport, seq, ack, flags, win=65535, opts=b"",
+             payload=b"", **kw):
+        os.write(self.fd, build(PEER, LOCAL, sport, dport, seq, ack, flags,
+                                win, opts, payload, **kw))
+
+    def recv(self, timeout=3.0):
+        """The next xtcp segment out of the tun, or None."""
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.fd], [], [], left)
+            if not r:
+                return None
+            raw = os.read(self.fd, 65536)
+            if len(raw) < 40 or raw[0] >> 4 != 4 or raw[9] != IPPROTO:
+                continue
+            return Seg(raw)
+
+    def expect(self, flags, timeout=3.0, **want):
+        """Read one segment; check its flags exactly and any given field."""
+        s = self.recv(timeout)
+        check(s is not None, "expected a %s segment, got nothing"
+              % flags_str(flags))
+        check(s.csum_ok, "bad checksum on %r" % s)
+        check(s.flags & ~PSH == flags & ~PSH,
+              "expected flags %s, got %r" % (flags_str(flags), s))
+        for k, v in want.items():
+            got = s.payload if k == "payload" else getattr(s, k)
+            check(got == v, "expected %s=%r, got %r" % (k, v, s))
+        return s
+
+    def expect_none(self, timeout=0.5):
+        s = self.recv(timeout)
+        check(s is None, "expected silence, got %r" % s)
+
+    def close(self):
+        os.close(self.fd)
+
+
+# ---------------------------------------------------------------- connections
+
+class Conn:
+    """A connection between an xtcp socket and the peer, with both ISNs."""
+
+    def __init__(self, peer, fd, lport, pport, iss, irs, ts=False):
+        self.peer, self.fd, self.lport, self.pport = peer, fd, lport, pport
+        self.iss, self.irs = iss, irs      # xtcp's ISN, the peer's ISN
+        self.snd = irs + 1                 # peer's next sequence number
+        self.rcv = iss + 1                 # what the peer acknowledges
+        self.ts = ts
+
+    def opts(self):
+        if not self.ts:
+            return b""
+        self.peer.ts += 1
+        return opt_ts(self.peer.ts, 0)
+
+    def send(self, flags, payload=b"", seq=None, ack=None, win=65535, **kw):
+        self.peer.send(self.pport, self.lport,
+                       self.snd if seq is None else seq,
+                       self.rcv if ack is None else ack, flags, win,
+                       kw.pop("opts", self.opts()), payload, **kw)
+        if seq is None:
+            self.snd += len(payload) + (1 if flags & (SYN | FIN) else 0)
+
+    def expect(self, flags, **want):
+        s = self.peer.expect(flags, **want)
+        check(s.sport == self.lport and s.dport == self.pport,
+              "segment for another connection: %r" % s)
+        return s
+
+    def state(self):
+        return state_of(self.lport, self.pport)
+
+
+def active_open(peer, knobs_ok=True, ts=False, nonblock=True):
+    """xtcp connects to the peer; the peer answers; ESTABLISHED both ways."""
+    c = start_connect(peer, nonblock)
+    o = opt_mss(1460) + (opt_ts(peer.ts, c.syn.opts["ts"][0]) if ts else b"")
+    peer.send(c.pport, c.lport, c.irs, c.iss + 1, SYN | ACK, 65535, o)
+    c.ts = ts
+    c.expect(ACK, seq=c.iss + 1, ack=c.irs + 1)
+    wait_until(lambda: c.state() == STATES["ESTABLISHED"], "ESTABLISHED")
+    return c
+
+
+def start_connect(peer, nonblock=True):
+    """Non-blocking connect(); returns a Conn in SYN_SENT with the SYN."""
+    fd = xsocket(nonblock=nonblock)
+    peer.port += 1
+    err = xconnect(fd, PEER, peer.port)
+    check(err == errno.EINPROGRESS, "connect: expected EINPROGRESS, got %s"
+          % errno.errorcode.get(err, err))
+    syn = peer.expect(SYN, dport=peer.port)
+    lport = xname(fd)[1]
+    c = Conn(peer, fd, lport, peer.port, syn.seq, 7000000)
+    c.syn = syn
+    return c
+
+
+def passive_open(peer, lfd, lport, ts=False):
+    """The peer connects to a listener; returns the accepted Conn."""
+    peer.port += 1
+    irs = 9000000
+    o = opt_mss(1460) + opt_wscale(2) + opt_sackok()
+    if ts:
+        o += opt_ts(peer.ts, 0)
+    peer.send(peer.port, lport, irs, 0, SYN, 65535, o)
+    sa = peer.expect(SYN | ACK, ack=irs + 1, sport=lport, dport=peer.port)
+    c = Conn(peer, None, lport, peer.port, sa.seq, irs, ts)
+    c.synack = sa
+    c.send(ACK)
+    wait_until(lambda: c.state() == STATES["ESTABLISHED"], "ESTABLISHED")
+    c.fd = xaccept(lfd)
+    return c
+
+
+def listener(port=5000, backlog=16):
+    fd = xsocket()
+    setsockopt_int(fd, 1, 2, 1)     # SO_REUSEADDR
+    xbind(fd, LOCAL, port)
+    xlisten(fd, backlog)
+    return fd, port
+
+
+# ---------------------------------------------------------------- runner
+
+def run(scenarios):
+    """Run each scenario in a child with its own namespace; print TAP."""
+    print("TAP version 13")
+    print("1..%d" % len(scenarios))
+    failed = 0
+    for i, fn in enumerate(scenarios, 1):
+        name = fn.__name__
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                unshare_net()
+                peer = Peer()
+                fn(peer)
+                code = 0
+            except Fail as e:
+                print("# %s: %s" % (name, e), flush=True)
+            except Exception as e:  # pylint: disable=broad-except
+                print("# %s: %s: %s" % (name, type(e).__name__, e), flush=True)
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        failed += not ok
+        print("%s %d %s" % ("ok" if ok else "not ok", i, name), flush=True)
+    print("# %d passed, %d failed" % (len(scenarios) - failed, failed))
+    return 1 if failed else 0
