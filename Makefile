@@ -26,7 +26,7 @@ KSFT_DIR	= $(KSRC)/tools/testing/selftests
 MODULE_SRCS	:= $(filter-out %.mod.c,$(wildcard module/*.c module/*.h module/uapi/*.h))
 
 .PHONY: all modules deps selftests run check check-debug style install \
-	uninstall dkms-check docs clean help
+	uninstall dkms-check docs bench clean help
 
 all: modules
 
@@ -36,6 +36,7 @@ help:
 	@echo "make check      install deps, build, run every selftest in the VM"
 	@echo "make check-debug  the same on a KASAN/lockdep/kmemleak kernel"
 	@echo "make style      checkpatch.pl --strict on module/"
+	@echo "make bench      xtcp against kernel TCP in the VM; JSON in build/bench/"
 	@echo "make dkms-check dkms add/build/remove against the installed headers"
 	@echo "make install    install the module for KVER and run depmod"
 	@echo "make docs       regenerate Documentation/sysctl.rst from module/knobs.h"
@@ -87,6 +88,17 @@ check-debug:
 		--module $(DEBUG_BUILD)/module/xtcp.ko \
 		--append panic_on_warn=1 --kmemleak --timeout 2400 \
 		-- $(REPO)/scripts/run-selftests $(KSFT_STAGE)
+
+# The benchmark: xtcp next to kernel TCP in one VM run; the table goes to
+# the terminal and the figures to build/bench/<date>.json.
+bench:
+	@$(REPO)/scripts/install-deps
+	$(MAKE) modules selftests
+	mkdir -p $(BUILD)/bench
+	$(VM) $(VM_FLAGS) --timeout 1800 -- $(REPO)/scripts/bench.sh \
+		| tee $(BUILD)/bench/last.log
+	sed -n '/BENCH-JSON-BEGIN/,/BENCH-JSON-END/p' $(BUILD)/bench/last.log \
+		| sed '1d;$$d' > $(BUILD)/bench/$$(date +%Y%m%d-%H%M%S).json
 
 style:
 	$(KSRC)/scripts/checkpatch.pl --no-tree --strict --quiet \

@@ -111,10 +111,30 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	if (after(ack, xs->snd_una)) {
 		xtcp_clean_rtx_queue(sk, ack);
 		xs->snd_una = ack;
+		xs->dupacks = 0;
 		xtcp_timer_on_ack(sk);
+		/*
+		 * A partial ACK during recovery (RFC 6582): the receiver
+		 * dropped what came after the hole, so the new head goes again.
+		 */
+		if (xs->in_recovery) {
+			if (before(ack, xs->high_seq))
+				xtcp_retransmit_head(sk);
+			else
+				xs->in_recovery = false;
+		}
 		if (sk->sk_socket &&
 		    test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
 			sk->sk_write_space(sk);
+	} else if (ack == xs->snd_una && xs->snd_una != xs->snd_nxt &&
+		   cb->end_seq == cb->seq && !th->syn && !th->fin &&
+		   (ntohs(th->window) << xs->rx_opt.snd_wscale) == xs->snd_wnd &&
+		   ++xs->dupacks == 3 && !xs->in_recovery) {
+		/* Three duplicate ACKs: fast retransmit (RFC 5681 3.2). */
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FASTRETRANS);
+		xs->in_recovery = true;
+		xs->high_seq = xs->snd_nxt;
+		xtcp_retransmit_head(sk);
 	}
 
 	/* RFC 9293: update the window from the most recent segment. */
@@ -145,8 +165,13 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!after(seq + len, xs->rcv_nxt))
 		return false;	/* all of it arrived before */
+	/*
+	 * The window promised at most half the free buffer in payload; skb
+	 * overhead can double that, so only beyond twice the buffer is it
+	 * memory we must refuse.
+	 */
 	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
-	    READ_ONCE(sk->sk_rcvbuf)) {
+	    2 * READ_ONCE(sk->sk_rcvbuf)) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVBUFDROP);
 		return false;
 	}

@@ -78,6 +78,8 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("SyncookiesFailed", XTCP_MIB_SYNCOOKIESFAILED),
 	/* Retransmission time-outs. */
 	SNMP_MIB_ITEM("Timeouts", XTCP_MIB_TIMEOUTS),
+	/* Retransmissions after three duplicate ACKs. */
+	SNMP_MIB_ITEM("FastRetrans", XTCP_MIB_FASTRETRANS),
 	/*
 	 * Connections reset because data arrived after the application closed or
 	 * shut down reading.

@@ -264,6 +264,9 @@ static void xtcp_rtx_timeout(struct sock *sk)
 	if (!xs->retrans_stamp)
 		xs->retrans_stamp = XTCP_SKB_CB(skb)->when ? : jiffies;
 	xs->retransmits++;
+	/* What follows the head was probably lost too: resend it as ACKs come. */
+	xs->in_recovery = true;
+	xs->high_seq = xs->snd_nxt;
 	xtcp_retransmit_head(sk);
 	xtcp_backoff(sk);
 }

@@ -76,6 +76,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_SYNCOOKIESRECV,
 	XTCP_MIB_SYNCOOKIESFAILED,
 	XTCP_MIB_TIMEOUTS,
+	XTCP_MIB_FASTRETRANS,
 	XTCP_MIB_ABORTONDATA,
 	XTCP_MIB_ABORTONCLOSE,
 	XTCP_MIB_ABORTONLINGER,
@@ -219,6 +220,9 @@ struct xtcp_sock {
 	u32 rttvar;		/* << 2 */
 	u32 rto;
 	u8 retransmits;		/* consecutive time-outs of the head */
+	u8 dupacks;		/* duplicate ACKs in a row */
+	bool in_recovery;	/* retransmitting what was lost before high_seq */
+	u32 high_seq;		/* snd_nxt when loss was detected */
 	u8 probes_out;		/* unanswered keepalive probes */
 	unsigned long retrans_stamp;	/* first retransmission, jiffies */
 	unsigned long rcv_tstamp;	/* last segment from the peer */

@@ -39,8 +39,28 @@ exec 3>&-
 wait "$pid"
 echo "rows left in /proc/net/xtcp: $(($(wc -l < /proc/net/xtcp) - 1))"
 
-step "counters (/proc/net/xtcp_stat)"
-cat /proc/net/xtcp_stat
+step "a connection over loopback: 1 MB from a client to a sink server"
+sysctl -w net.xtcp.msl_ms=2000
+"$tool" -l -a 127.0.0.1 -p 5001 -m sink > "$tmp/srv" &
+spid=$!
+until grep -q '^listening' "$tmp/srv"; do sleep 0.05; done
+"$tool" -c 127.0.0.1 -p 5001 -m source -n 1000000
+wait "$spid"
+grep '^rx' "$tmp/srv" | sed 's/^/server: /'
+
+step "the client closed first, so it holds a TIME_WAIT entry (st 06) for 2 * msl_ms"
+cat /proc/net/xtcp
+until ! awk 'NR > 1 && $4 == "06"' /proc/net/xtcp | grep -q .; do sleep 0.1; done
+echo "TIME_WAIT entry gone after 2 * MSL"
+
+step "knobs: net.xtcp.* and /sys/module/xtcp/parameters are one value"
+echo 500 > /sys/module/xtcp/parameters/msl_ms
+sysctl net.xtcp.msl_ms
+sysctl -w net.xtcp.msl_ms=0 2>&1 | sed 's/^/out of range: /' || true
+sysctl -w net.xtcp.msl_ms=30000
+
+step "counters (/proc/net/xtcp_stat, non-zero ones)"
+awk '$2 != 0' /proc/net/xtcp_stat
 
 step "rmmod xtcp"
 rmmod xtcp

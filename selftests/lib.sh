@@ -47,8 +47,11 @@ xtcp_load()
 	insmod "$XTCP_KO" "$@"
 }
 
+# Unload once no socket holds the module any more: orphans of earlier
+# tests may still be finishing their close.
 xtcp_unload()
 {
+	wait_for 60 grep -qx 0 /sys/module/xtcp/refcnt
 	rmmod xtcp
 }
 

@@ -19,8 +19,8 @@
  *		   "rx BYTES HASH" of what came back
  *	-m crr     for -t SEC (or -n COUNT): connect, 1-byte request, 1-byte
  *		   response, close; print "crr COUNT RATE/s"
- *	-m rr      one connection, -n COUNT 1-byte round trips; print
- *		   "rr COUNT p50_us p99_us max_us"
+ *	-m rr      one connection, -n COUNT 1-byte round trips (or as many
+ *		   as fit in -t SEC); print "rr COUNT p50_us p99_us max_us"
  * Common:  -s XTCP|TCP  -C how: how a connection ends: "close" (default),
  *	"linger0" (SO_LINGER {1,0}: RST), "shutdown" (shutdown(SHUT_WR) then
  *	wait for EOF)   -w wait for stdin EOF before closing a connection
@@ -294,26 +294,31 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void client_rr(const char *addr, int port, uint64_t count)
+static void client_rr(const char *addr, int port, uint64_t count, double secs)
 {
-	double *lat = calloc(count, sizeof(double));
+	uint64_t cap = count ? count : 1 << 22, i;
+	double *lat = calloc(cap, sizeof(double));
 	int fd = connect_to(addr, port);
-	uint64_t i;
+	double start = now_s();
 
 	if (!lat)
 		die("calloc");
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < cap && !stop; i++) {
 		double t0 = now_s();
 		char b = 'x';
 
+		if (!count && t0 - start >= secs)
+			break;
 		write_all(fd, &b, 1);
 		if (read(fd, &b, 1) != 1)
 			die("read response");
 		lat[i] = (now_s() - t0) * 1e6;
 	}
-	qsort(lat, count, sizeof(double), cmp_double);
-	printf("rr %llu %.1f %.1f %.1f\n", (unsigned long long)count,
-	       lat[count / 2], lat[count * 99 / 100], lat[count - 1]);
+	if (!i)
+		die("no round trip");
+	qsort(lat, i, sizeof(double), cmp_double);
+	printf("rr %llu %.1f %.1f %.1f\n", (unsigned long long)i,
+	       lat[i / 2], lat[i * 99 / 100], lat[i - 1]);
 	free(lat);
 	finish(fd);
 }
@@ -393,7 +398,7 @@ int main(int argc, char **argv)
 	} else if (peer && mode && !strcmp(mode, "crr")) {
 		client_crr(peer, port, n, secs ? secs : 5);
 	} else if (peer && mode && !strcmp(mode, "rr")) {
-		client_rr(peer, port, n ? n : 1000);
+		client_rr(peer, port, n ? n : (secs ? 0 : 1000), secs);
 	} else {
 		usage();
 	}

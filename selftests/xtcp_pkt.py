@@ -471,6 +471,24 @@ def listener(port=5000, backlog=16):
 
 # ---------------------------------------------------------------- runner
 
+def settle():
+    """End of a scenario: let every socket it leaves behind die quickly.
+
+    Orphans (closed by the application, still retransmitting or waiting)
+    hold the module and the namespace until they give up. With short
+    retry limits they do so within a second; wait for that, so that the
+    next test starts clean and the module can be unloaded. TIME_WAIT
+    entries hold neither and die with the namespace.
+    """
+    for k, v in (("orphan_retries", 1), ("rto_max_ms", 100),
+                 ("rto_min_ms", 10), ("fin_timeout", 1)):
+        knob(k, v)
+    os.closerange(3, 4096)
+    wait_until(lambda: all(r["state"] == STATES["TIME_WAIT"]
+                           for r in proc_rows()),
+               "the scenario's sockets to go away", 20)
+
+
 def run(scenarios):
     """Run each scenario in a child with its own namespace; print TAP."""
     print("TAP version 13")
@@ -483,6 +501,7 @@ def run(scenarios):
             code = 1
             try:
                 unshare_net()
+                knob("fin_timeout", 1)
                 peer = Peer()
                 fn(peer)
                 code = 0
@@ -490,6 +509,11 @@ def run(scenarios):
                 print("# %s: %s" % (name, e), flush=True)
             except Exception as e:  # pylint: disable=broad-except
                 print("# %s: %s: %s" % (name, type(e).__name__, e), flush=True)
+            try:
+                settle()
+            except Exception as e:  # pylint: disable=broad-except
+                print("# %s: %s" % (name, e), flush=True)
+                code = 1
             os._exit(code)
         _, status = os.waitpid(pid, 0)
         ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
