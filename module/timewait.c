@@ -487,9 +487,41 @@ int xtcp_tw_net_init(struct xtcp_net *xn)
 }
 
 /*
- * Namespace exit: kill every entry of the namespace. Reapers that won an
- * entry's dead bit first may still be unhashing it on another CPU; the
- * count reaches zero once they are done with this namespace.
+ * Free the entries of @net still sitting in buckets, on every CPU. They
+ * are all dead by now; nothing but the buckets refers to them. A walk of
+ * every bucket is O(entries), like inet_twsk_purge() in Linux, and only
+ * runs when a namespace goes away.
+ */
+static void xtcp_tw_purge_buckets(struct net *net)
+{
+	struct xtcp_tw_bucket *b;
+	struct hlist_node *tmp;
+	struct xtcp_tw *tw;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct xtcp_tw_cpu *c = per_cpu_ptr(&xtcp_tw_cpus, cpu);
+
+		spin_lock_bh(&c->lock);
+		list_for_each_entry(b, &c->active, link) {
+			hlist_for_each_entry_safe(tw, tmp, &b->entries,
+						  bucket_node) {
+				if (!net_eq(xtcp_tw_net(tw), net))
+					continue;
+				hlist_del(&tw->bucket_node);
+				call_rcu(&tw->rcu, xtcp_tw_free_rcu);
+			}
+		}
+		spin_unlock_bh(&c->lock);
+		cond_resched();
+	}
+}
+
+/*
+ * Namespace exit: kill every entry of the namespace, then free them.
+ * Reapers that won an entry's dead bit first may still be unhashing it on
+ * another CPU; the count reaches zero once they are done with this
+ * namespace.
  */
 void xtcp_tw_net_exit(struct xtcp_net *xn)
 {
@@ -508,6 +540,19 @@ void xtcp_tw_net_exit(struct xtcp_net *xn)
 	while (atomic_read(&xn->tw_count))
 		schedule_timeout_uninterruptible(1);
 	rhashtable_destroy(&xn->twhash);
+	xtcp_tw_purge_buckets(xn->net);
+}
+
+/*
+ * Entries are set up in full when allocated; the constructor is there
+ * because a cache with one is never merged by SLUB, so /proc/slabinfo and
+ * /sys/kernel/slab/xtcp_tw count exactly the TIME_WAIT entries.
+ */
+static void xtcp_tw_ctor(void *obj)
+{
+	struct xtcp_tw *tw = obj;
+
+	tw->state = BIT(XTCP_TW_DEAD);
 }
 
 int xtcp_tw_init(void)
@@ -515,7 +560,7 @@ int xtcp_tw_init(void)
 	int cpu;
 
 	xtcp_tw_cache = kmem_cache_create("xtcp_tw", sizeof(struct xtcp_tw),
-					  0, 0, NULL);
+					  0, 0, xtcp_tw_ctor);
 	if (!xtcp_tw_cache)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {

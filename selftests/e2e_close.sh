@@ -52,8 +52,6 @@ run()
 		fail "$proto $name: server did not start"; kill $spid; return; }
 	if ! timeout 60 ip netns exec $ns1 ./xtcp_connect -s "$proto" \
 		-c $addr2 -p $port $cargs > "$tmp/cli" 2>&1; then
-		fail "$proto $name: client failed: $(cat "$tmp/cli")"
-		kill $spid 2>/dev/null
 		wait $spid
 		return 1
 	fi
@@ -77,10 +75,12 @@ same_stream()
 
 for proto in XTCP TCP; do
 	# Client sends, half-closes; server reads to EOF and closes.
-	run $proto "half-close then close" "-m sink" "-m source -n 1000000 -S 7" &&
-		same_stream $proto "half-close then close"
+	run $proto "half-close then close" "-m sink" "-m source -n 1000000 -S 7" ||
+		fail "$proto half-close then close: $(cat "$tmp/cli")"
+	same_stream $proto "half-close then close"
 	# Echo: data flows back after the client's FIN (half-close).
-	if run $proto "echo after half-close" "-m echo" "-m source -n 300000 -S 8"; then
+	if run $proto "echo after half-close" "-m echo" "-m source -n 300000 -S 8" ||
+	   ! fail "$proto echo: $(cat "$tmp/cli")"; then
 		same_stream $proto "echo after half-close"
 		rx=$(awk '/^rx/ { print $2, $3 }' "$tmp/cli")
 		tx=$(awk '/^tx/ { print $2, $3 }' "$tmp/cli")
@@ -88,18 +88,25 @@ for proto in XTCP TCP; do
 			fail "$proto echo: sent $tx, got back $rx"
 	fi
 	# The server ends with shutdown(SHUT_WR) and waits for the peer's FIN.
-	run $proto "server shutdown" "-m sink -C shutdown" "-m source -n 5000 -S 9" &&
-		same_stream $proto "server shutdown"
-	# The server aborts with SO_LINGER {1, 0}: the client sees a RST or
-	# EOF, never a hang, and the server leaves no TIME_WAIT.
+	run $proto "server shutdown" "-m sink -C shutdown" "-m source -n 5000 -S 9" ||
+		fail "$proto server shutdown: $(cat "$tmp/cli")"
+	same_stream $proto "server shutdown"
+	# The server aborts with SO_LINGER {1, 0} after reading everything:
+	# the client's read ends in ECONNRESET, as with TCP, never a hang.
 	run $proto "server linger0" "-m sink -C linger0" "-m source -n 5000 -S 10" &&
-		same_stream $proto "server linger0"
+		fail "$proto server linger0: the client saw no reset"
+	grep -q "read: Connection reset by peer" "$tmp/cli" &&
+		pass "$proto server linger0: client got ECONNRESET" ||
+		fail "$proto server linger0: $(cat "$tmp/cli")"
+	same_stream $proto "server linger0"
 done
+ip netns exec $ns1 sysctl -qw net.xtcp.msl_ms=60000
 
 # TIME_WAIT belongs to the side that closed first (here: the server, which
 # closed after reading EOF only once the client half-closed, so the
 # client's FIN came first: the client is the active closer).
-run XTCP "time-wait owner" "-m sink" "-m source -n 10 -S 11"
+run XTCP "time-wait owner" "-m sink" "-m source -n 10 -S 11" ||
+	fail "time-wait owner: $(cat "$tmp/cli")"
 if ip netns exec $ns1 awk 'NR > 1 && $4 == "06"' /proc/net/xtcp | grep -q .; then
 	pass "XTCP active closer holds TIME_WAIT"
 else

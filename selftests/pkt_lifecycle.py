@@ -21,7 +21,8 @@ from xtcp_pkt import (ACK, FIN, PSH, RST, SYN, LOCAL, PEER, STATES, Conn,
                       Fail, active_open, check, counters, knob, listener,
                       opt_mss, opt_ts, opt_wscale, opt_sackok, passive_open,
                       proc_rows, run, set_linger, so_error, start_connect, timer_left,
-                      state_of, wait_until, xaccept, xconnect, xshutdown,
+                      setsockopt_int, state_of, wait_until, xaccept,
+                      xconnect, xshutdown,
                       xsocket, xbind, xlisten, xname)
 
 S = STATES
@@ -622,6 +623,67 @@ def reuseaddr_binds_over_time_wait(peer):
     check(state_of(lport, 0) == S["LISTEN"], "listener with SO_REUSEADDR")
 
 
+def blocking_accept(peer):
+    import threading
+    lfd, lport = listener(5014)
+    got = []
+    t = threading.Thread(target=lambda: got.append(xaccept(lfd)))
+    t.start()
+    peer.expect_none(0.2)
+    check(t.is_alive(), "accept() returned with an empty queue")
+    peer.send(41030, lport, 100, 0, SYN, 65535, opt_mss(1460))
+    sa = peer.expect(SYN | ACK, ack=101)
+    peer.send(41030, lport, 101, sa.seq + 1, ACK)
+    t.join(10)
+    check(not t.is_alive() and got, "accept() did not return the child")
+    check(xname(got[0], peer=True) == (PEER, 41030), "accepted peer")
+
+
+def tw_reuse_on_connect(peer):
+    """connect() from a port whose 4-tuple is in TIME_WAIT: tw_reuse."""
+    import socket as pysock
+    knob("msl_ms", 60000)
+    os.system("ip link set lo up")
+    lfd = xsocket()
+    setsockopt_int(lfd, 1, 2, 1)
+    xbind(lfd, "127.0.0.1", 5015)
+    xlisten(lfd)
+
+    def connect_from(port):
+        fd = xsocket()
+        setsockopt_int(fd, 1, 2, 1)
+        xbind(fd, "127.0.0.1", port)
+        return fd, xconnect(fd, "127.0.0.1", 5015)
+
+    fd, err = connect_from(45000)
+    check(err == 0, "first connect: %s" % err)
+    afd = xaccept(lfd)
+    os.close(fd)                     # the client closes first ...
+    os.read(afd, 1)
+    os.close(afd)                    # ... and holds the TIME_WAIT
+    wait_until(lambda: state_of(45000, 5015) == S["TIME_WAIT"], "TIME_WAIT")
+    knob("tw_reuse", 0)
+    fd, err = connect_from(45000)
+    check(err == errno.EADDRNOTAVAIL,
+          "tw_reuse=0: expected EADDRNOTAVAIL, got %s" % err)
+    os.close(fd)
+    # With tw_reuse on, the 4-tuple is taken over once the entry's last
+    # timestamp is more than a second old.
+    knob("tw_reuse", 1)
+    result = []
+
+    def reused():
+        fd, err = connect_from(45000)
+        result.append(err)
+        if err:
+            os.close(fd)
+        return err == 0
+    wait_until(reused, "connect() to reuse the TIME_WAIT 4-tuple", 5)
+    check(result[0] == errno.EADDRNOTAVAIL or len(result) == 1,
+          "first attempt: %s" % result)
+    check(counters()["TwReused"] == 1, "TwReused not counted")
+
+
 SCENARIOS = [
     closed_to_listen, closed_to_syn_sent, syn_sent_to_established,
     syn_sent_simultaneous_open, syn_sent_rst_refused, syn_sent_timeout,
@@ -642,6 +704,7 @@ SCENARIOS = [
     time_wait_refin_acked_and_restarted, time_wait_new_syn_accepted,
     time_wait_old_syn_acked, time_wait_rst_kills_unless_rfc1337,
     max_tw_buckets_overflow, reuseaddr_binds_over_time_wait,
+    blocking_accept, tw_reuse_on_connect,
 ]
 
 if __name__ == "__main__":

@@ -258,9 +258,9 @@ static void client_source(const char *addr, int port, uint64_t bytes,
 	}
 	if (shutdown(fd, SHUT_WR))
 		die("shutdown");
-	rn = read_all(fd, &rh, 0);
 	printf("tx %llu %016llx\n", (unsigned long long)sent,
 	       (unsigned long long)h);
+	rn = read_all(fd, &rh, 0);
 	printf("rx %llu %016llx\n", (unsigned long long)rn,
 	       (unsigned long long)rh);
 	finish(fd);
