@@ -80,9 +80,12 @@ DEBUG_BUILD	:= $(BUILD)/debug
 check-debug:
 	@$(REPO)/scripts/install-deps
 	$(MAKE) selftests
-	@dk=$$($(REPO)/scripts/build-debug-kernel) && \
-	rm -rf $(DEBUG_BUILD) && mkdir -p $(DEBUG_BUILD) && \
-	cp -r Kbuild module $(DEBUG_BUILD)/ && \
+	@dk=$$($(REPO)/scripts/build-debug-kernel | tail -n 1) && \
+	rm -rf $(DEBUG_BUILD) && mkdir -p $(DEBUG_BUILD)/module && \
+	cp Kbuild $(DEBUG_BUILD)/ && \
+	cp $(filter-out %.mod.c,$(wildcard module/*.c)) module/*.h \
+		$(DEBUG_BUILD)/module/ && \
+	cp -r module/uapi $(DEBUG_BUILD)/module/ && \
 	$(MAKE) -C $$dk M=$(DEBUG_BUILD) modules && \
 	$(VM) $(VM_FLAGS) --kernel $$dk/arch/x86/boot/bzImage \
 		--module $(DEBUG_BUILD)/module/xtcp.ko \

@@ -415,9 +415,9 @@ err:
 }
 
 /*
- * Put a locked new child into the tables and its listener's queue. On
- * failure the child is destroyed. Either way it comes back unlocked, and
- * the reference sk_clone_lock() gave the caller is dropped.
+ * Put a locked new child into the tables and its listener's queue, before
+ * anything is sent for it: the peer's answer must find it. On failure the
+ * child is destroyed (and stays locked, for the caller to unlock).
  */
 static int xtcp_child_publish(struct sock *sk, struct sock *child,
 			      bool established)
@@ -447,16 +447,12 @@ static int xtcp_child_publish(struct sock *sk, struct sock *child,
 	}
 	spin_unlock_bh(&lq->lock);
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PASSIVEOPENS);
-	bh_unlock_sock(child);
-	sock_put(child);
 	return 0;
 
 err:
 	xtcp_set_state(child, TCP_CLOSE);
 	sock_set_flag(child, SOCK_DEAD);
 	xtcp_destroy_sock(child);
-	bh_unlock_sock(child);
-	sock_put(child);
 	return err;
 }
 
@@ -496,8 +492,10 @@ static void xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 		return;
 	xtcp_set_state(child, TCP_ESTABLISHED);
 	xtcp_timer_keepalive(child);
-	xtcp_child_publish(sk, child, true);
-	sk->sk_data_ready(sk);
+	if (!xtcp_child_publish(sk, child, true))
+		sk->sk_data_ready(sk);
+	bh_unlock_sock(child);
+	sock_put(child);	/* sk_clone_lock()'s second reference */
 }
 
 /* RFC 9293 3.10.7.2: LISTEN. */
@@ -545,16 +543,11 @@ static void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 	child = xtcp_create_child(sk, skb, &peer, false);
 	if (!child)
 		goto drop;
-	/* Queue the SYN-ACK before publishing: the child is complete then. */
-	if (xtcp_send_synack(child)) {
-		xtcp_set_state(child, TCP_CLOSE);
-		sock_set_flag(child, SOCK_DEAD);
-		xtcp_destroy_sock(child);
-		bh_unlock_sock(child);
-		sock_put(child);
-		goto drop;
-	}
-	xtcp_child_publish(sk, child, false);
+	/* A half-open child dies with its SYN-ACK: done() destroys it. */
+	if (!xtcp_child_publish(sk, child, false) && xtcp_send_synack(child))
+		xtcp_done(child);
+	bh_unlock_sock(child);
+	sock_put(child);	/* sk_clone_lock()'s second reference */
 drop:
 	kfree_skb(skb);
 }
@@ -734,10 +727,20 @@ drop:
 	return 0;
 }
 
-/* sk->sk_backlog_rcv, and the direct path when nobody owns the socket. */
+/*
+ * sk->sk_backlog_rcv, and the direct path when nobody owns the socket.
+ * release_sock() feeds the backlog with BH enabled; the state machine
+ * runs with BH off all the same, as in softirq: it takes other sockets'
+ * bh locks (a listener's new children) and must not be interrupted on
+ * this CPU by a softirq that wants them, and what it transmits over
+ * loopback is then processed only after it returns.
+ */
 int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
-	return xtcp_rcv_state_process(sk, skb);
+	local_bh_disable();
+	xtcp_rcv_state_process(sk, skb);
+	local_bh_enable();
+	return 0;
 }
 
 static void xtcp_fill_cb(struct sk_buff *skb, const struct tcphdr *th)

@@ -573,17 +573,23 @@ int xtcp_tw_init(void)
 	return 0;
 }
 
-/* Free a bucket that no timer or list refers to any more. */
-static void xtcp_tw_bucket_free(struct xtcp_tw_bucket *b)
+/*
+ * Free a bucket that no timer or list refers to any more. Return how many
+ * entries it still held: none, since every namespace purged its own.
+ */
+static unsigned int xtcp_tw_bucket_free(struct xtcp_tw_bucket *b)
 {
 	struct hlist_node *tmp;
 	struct xtcp_tw *tw;
+	unsigned int n = 0;
 
 	hlist_for_each_entry_safe(tw, tmp, &b->entries, bucket_node) {
 		hlist_del(&tw->bucket_node);
 		kmem_cache_free(xtcp_tw_cache, tw);
+		n++;
 	}
 	kfree(b);
+	return n;
 }
 
 /*
@@ -596,6 +602,7 @@ static void xtcp_tw_bucket_free(struct xtcp_tw_bucket *b)
 void xtcp_tw_exit(void)
 {
 	struct xtcp_tw_bucket *b;
+	unsigned int left = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
@@ -614,7 +621,7 @@ void xtcp_tw_exit(void)
 			spin_lock_bh(&c->lock);
 			list_del_init(&b->link);
 			spin_unlock_bh(&c->lock);
-			xtcp_tw_bucket_free(b);
+			left += xtcp_tw_bucket_free(b);
 		}
 		for (;;) {
 			spin_lock_bh(&c->lock);
@@ -626,9 +633,11 @@ void xtcp_tw_exit(void)
 			if (!b)
 				break;
 			hrtimer_cancel(&b->timer);
-			xtcp_tw_bucket_free(b);
+			left += xtcp_tw_bucket_free(b);
 		}
 	}
+	WARN_ONCE(left, "xtcp: %u TIME_WAIT entries outlived their namespace\n",
+		  left);
 	rcu_barrier();
 	kmem_cache_destroy(xtcp_tw_cache);
 }
