@@ -38,6 +38,9 @@ moddir=/lib/modules/$kver
 tmp=$(mktemp -d)
 mkdir -p "$tmp/lib/modules/$kver/updates"
 cp "$XTCP_KO" "$tmp/lib/modules/$kver/updates/xtcp.ko"
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	[ -e "$moddir/$f" ] && cp "$moddir/$f" "$tmp/lib/modules/$kver/"
+done
 if [ -d "$moddir" ] && depmod -b "$tmp" "$kver" &&
    mount --bind "$tmp/lib/modules/$kver" "$moddir"; then
 	xtcp_loaded && xtcp_unload
