@@ -33,7 +33,10 @@ server()	# PROTO PORT: an rr server on loopback, pid in $spid
 	until grep -q '^listening' /tmp/bench-srv.$1; do sleep 0.05; done
 }
 
+note() { echo "bench: $*" >&2; }
+
 for proto in XTCP TCP; do
+	note "crr over $proto for $crr_secs s"
 	server $proto 7001
 	out=$("$tool" -s $proto -c 127.0.0.1 -p 7001 -m crr -t "$crr_secs")
 	R[crr_$proto]=$(echo "$out" | awk '{ print $3 }')
@@ -54,6 +57,7 @@ R[tw_bytes_TCP]=$(slab_size tw_sock_TCP)
 sysctl -qw net.xtcp.msl_ms=15000
 sysctl -qw net.xtcp.tw_bucket_ms=90000
 for proto in XTCP TCP; do
+	note "$tw_n TIME_WAIT entries over $proto"
 	server $proto 7002
 	"$tool" -s $proto -c 127.0.0.1 -p 7002 -m crr -n "$tw_n" > /dev/null
 	if [ $proto = XTCP ]; then
@@ -66,6 +70,7 @@ for proto in XTCP TCP; do
 	# The ping-pong runs on a connection of the other port.
 	server $proto 7003
 	probe_pid=$spid
+	note "made $made; ping-pong for $probe s while they expire"
 	rr=$("$tool" -s $proto -c 127.0.0.1 -p 7003 -m rr -t $probe)
 	if [ $proto = XTCP ]; then
 		left=$(awk 'NR > 1 && $4 == "06"' /proc/net/xtcp | wc -l)

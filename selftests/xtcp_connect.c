@@ -380,9 +380,14 @@ int main(int argc, char **argv)
 		}
 	}
 
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	/* No SA_RESTART: a signal must end a blocking accept() or read(). */
+	{
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	if (listen_mode) {
