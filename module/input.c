@@ -770,7 +770,10 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	BUILD_BUG_ON(sizeof(struct xtcp_skb_cb) > sizeof(skb->cb));
 	XTCP_INC_STATS(net, XTCP_MIB_INSEGS);
 
-	if (skb->pkt_type != PACKET_HOST) {
+	/* Unicast only: no link or IP broadcast, no multicast. */
+	if (skb->pkt_type != PACKET_HOST ||
+	    (skb_rtable(skb) && skb_rtable(skb)->rt_flags &
+	     (RTCF_BROADCAST | RTCF_MULTICAST))) {
 		XTCP_INC_STATS(net, XTCP_MIB_INNOTHOST);
 		goto discard;
 	}

@@ -21,24 +21,35 @@ crr_secs=${BENCH_CRR_SECS:-10}
 tw_n=${BENCH_TW_N:-20000}
 declare -A R
 
-ip link set lo up
-sysctl -qw net.ipv4.tcp_tw_reuse=0
-sysctl -qw net.xtcp.tw_reuse=0
+# Each phase runs in a namespace of its own, so that TIME_WAIT entries of
+# one phase (and their expiry) do not disturb the next.
+NS=
+fresh_ns()
+{
+	[ -n "$NS" ] && ip netns del "$NS"
+	NS=xtcp-bench-$1
+	ip netns add "$NS"
+	ip -n "$NS" link set lo up
+	ip netns exec "$NS" sysctl -qw net.ipv4.tcp_tw_reuse=0
+	ip netns exec "$NS" sysctl -qw net.xtcp.tw_reuse=0
+}
+in_ns() { ip netns exec "$NS" "$@"; }
 
 server()	# PROTO PORT: an rr server on loopback, pid in $spid
 {
-	"$tool" -s "$1" -l -a 127.0.0.1 -p "$2" -m rr -N 0 -b 1024 \
-		> /tmp/bench-srv.$1 2>&1 &
+	in_ns "$tool" -s "$1" -l -a 127.0.0.1 -p "$2" -m rr -N 0 -b 1024 \
+		> /tmp/bench-srv.$1.$2 2>&1 &
 	spid=$!
-	until grep -q '^listening' /tmp/bench-srv.$1; do sleep 0.05; done
+	until grep -q '^listening' /tmp/bench-srv.$1.$2; do sleep 0.05; done
 }
 
 note() { echo "bench: $*" >&2; }
 
 for proto in XTCP TCP; do
 	note "crr over $proto for $crr_secs s"
+	fresh_ns crr-$proto
 	server $proto 7001
-	out=$("$tool" -s $proto -c 127.0.0.1 -p 7001 -m crr -t "$crr_secs")
+	out=$(in_ns "$tool" -s $proto -c 127.0.0.1 -p 7001 -m crr -t "$crr_secs")
 	R[crr_$proto]=$(echo "$out" | awk '{ print $3 }')
 	kill $spid; wait $spid 2>/dev/null
 done
@@ -52,30 +63,48 @@ R[tw_bytes_XTCP]=$(slab_size xtcp_tw)
 	R[tw_bytes_XTCP]=$(dmesg | sed -n 's/.*TIME_WAIT entry \([0-9]*\) bytes.*/\1/p' | tail -n 1)
 R[tw_bytes_TCP]=$(slab_size tw_sock_TCP)
 
-# TIME_WAIT mass expiry. xtcp: 2 * MSL = 30 s, one bucket 90 s wide, so
-# every entry made within the first minute lands in the same bucket.
-sysctl -qw net.xtcp.msl_ms=15000
-sysctl -qw net.xtcp.tw_bucket_ms=90000
+# TIME_WAIT mass expiry. xtcp: 2 * MSL = 30 s, buckets 90 s wide. A bucket
+# expires at a multiple of its width in CLOCK_MONOTONIC (which /proc/uptime
+# follows in a VM that never suspends), so start making entries just after
+# a boundary: everything made in the next 90 s then lands in one bucket.
+TW_LEN=30
+TW_WIDTH=90
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+wait_boundary()
+{
+	while awk -v u="$(uptime_s)" -v l=$TW_LEN -v w=$TW_WIDTH \
+		'BEGIN { exit !((u + l) % w >= 1) }'; do
+		sleep 0.1
+	done
+}
 for proto in XTCP TCP; do
 	note "$tw_n TIME_WAIT entries over $proto"
+	fresh_ns tw-$proto
+	in_ns sysctl -qw net.xtcp.msl_ms=15000
+	in_ns sysctl -qw net.xtcp.tw_bucket_ms=$((TW_WIDTH * 1000))
 	server $proto 7002
-	"$tool" -s $proto -c 127.0.0.1 -p 7002 -m crr -n "$tw_n" > /dev/null
+	[ $proto = XTCP ] && wait_boundary
+	t0=$(uptime_s)
+	in_ns "$tool" -s $proto -c 127.0.0.1 -p 7002 -m crr -n "$tw_n" > /dev/null
 	if [ $proto = XTCP ]; then
-		made=$(awk '/^TwEntered/ { print $2 }' /proc/net/xtcp_stat)
-		probe=100	# 30 s + up to 90 s of bucket rounding, then some
+		made=$(in_ns awk 'NR > 1 && $4 == "06"' /proc/net/xtcp | wc -l)
+		# until the bucket's boundary, and a few seconds more
+		probe=$(awk -v t0="$t0" -v now="$(uptime_s)" -v l=$TW_LEN \
+			-v w=$TW_WIDTH 'BEGIN { b = int((t0 + l) / w + 1) * w;
+			printf "%d", b - now + 5 }')
 	else
-		made=$(awk 'NR > 1 && $4 == "06"' /proc/net/tcp | wc -l)
+		made=$(in_ns awk 'NR > 1 && $4 == "06"' /proc/net/tcp | wc -l)
 		probe=70	# TCP_TIMEWAIT_LEN is 60 s
 	fi
 	# The ping-pong runs on a connection of the other port.
 	server $proto 7003
 	probe_pid=$spid
 	note "made $made; ping-pong for $probe s while they expire"
-	rr=$("$tool" -s $proto -c 127.0.0.1 -p 7003 -m rr -t $probe)
+	rr=$(in_ns "$tool" -s $proto -c 127.0.0.1 -p 7003 -m rr -t $probe)
 	if [ $proto = XTCP ]; then
-		left=$(awk 'NR > 1 && $4 == "06"' /proc/net/xtcp | wc -l)
+		left=$(in_ns awk 'NR > 1 && $4 == "06"' /proc/net/xtcp | wc -l)
 	else
-		left=$(awk 'NR > 1 && $4 == "06"' /proc/net/tcp | wc -l)
+		left=$(in_ns awk 'NR > 1 && $4 == "06"' /proc/net/tcp | wc -l)
 	fi
 	R[tw_made_$proto]=$made
 	R[tw_left_$proto]=$left
@@ -83,6 +112,7 @@ for proto in XTCP TCP; do
 	R[tw_p99_us_$proto]=$(echo "$rr" | awk '{ print $4 }')
 	kill $spid $probe_pid 2>/dev/null; wait 2>/dev/null
 done
+ip netns del "$NS"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 printf '\n%-44s %12s %12s %8s\n' workload xtcp tcp ratio

@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
-from xtcp_pkt import (ACK, FIN, PSH, RST, SYN, LOCAL, PEER, STATES, Conn,
+from xtcp_pkt import (ACK, FIN, build, PSH, RST, SYN, LOCAL, PEER, STATES, Conn,
                       Fail, active_open, check, counters, knob, listener,
                       opt_mss, opt_ts, opt_wscale, opt_sackok, passive_open,
                       proc_rows, run, set_linger, so_error, start_connect, timer_left,
@@ -623,6 +623,34 @@ def reuseaddr_binds_over_time_wait(peer):
     check(state_of(lport, 0) == S["LISTEN"], "listener with SO_REUSEADDR")
 
 
+def accept_queue_bound(peer):
+    # backlog 1: as in Linux, the queue holds backlog + 1 children.
+    lfd, lport = listener(5016, backlog=1)
+    for i in range(3):
+        port = 41040 + i
+        peer.send(port, lport, 100, 0, SYN, 65535, opt_mss(1460))
+        sa = peer.recv(1.0)
+        if i < 2:
+            check(sa is not None and sa.flags == SYN | ACK,
+                  "SYN %d not answered: %r" % (i, sa))
+            peer.send(port, lport, 101, sa.seq + 1, ACK)
+            wait_until(lambda: state_of(lport, port) == S["ESTABLISHED"],
+                       "child %d" % i)
+        else:
+            check(sa is None, "SYN beyond the accept queue answered: %r" % sa)
+    check(counters()["AcceptQueueDrop"] >= 1, "AcceptQueueDrop not counted")
+    check(any(r["state"] == S["LISTEN"] and r["rx"] == 2 and r["tx"] == 1
+              for r in proc_rows()), "accept queue 2/1 not in /proc/net/xtcp")
+
+
+def broadcast_dropped(peer):
+    lfd, lport = listener(5017)
+    # The tun's subnet broadcast address (the Peer sets "brd +").
+    os.write(peer.fd, build(PEER, "192.0.2.255", 41050, lport, 1, 0, SYN))
+    peer.expect_none(0.3)
+    check(counters()["InNotHost"] >= 1, "broadcast SYN not counted")
+
+
 def blocking_accept(peer):
     import threading
     lfd, lport = listener(5014)
@@ -704,7 +732,8 @@ SCENARIOS = [
     time_wait_refin_acked_and_restarted, time_wait_new_syn_accepted,
     time_wait_old_syn_acked, time_wait_rst_kills_unless_rfc1337,
     max_tw_buckets_overflow, reuseaddr_binds_over_time_wait,
-    blocking_accept, tw_reuse_on_connect,
+    blocking_accept, tw_reuse_on_connect, accept_queue_bound,
+    broadcast_dropped,
 ]
 
 if __name__ == "__main__":

@@ -338,7 +338,7 @@ class Peer:
         ifr = struct.pack("16sH14x", b"xtun0", IFF_TUN | IFF_NO_PI)
         fcntl.ioctl(self.fd, TUNSETIFF, ifr)
         sh("ip link set lo up && ip link set xtun0 up && "
-           "ip addr add %s/24 dev xtun0" % LOCAL)
+           "ip addr add %s/24 brd + dev xtun0" % LOCAL)
         self.port = 40000
         self.ts = 1000
 
