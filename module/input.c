@@ -456,26 +456,52 @@ err:
 	return err;
 }
 
+/* SYN cookies need the kernel's helpers (CONFIG_SYN_COOKIES). */
 static bool xtcp_want_cookie(struct sock *sk, bool syn_full)
 {
 	int mode = xtcp_knob(sock_net(sk), XTCP_KNOB_syncookies);
 
+	if (!IS_ENABLED(CONFIG_SYN_COOKIES))
+		return false;
 	return mode == 2 || (mode == 1 && syn_full);
 }
+
+#if IS_ENABLED(CONFIG_SYN_COOKIES)
+static u32 xtcp_cookie_isn(struct sk_buff *skb, u16 *mss)
+{
+	return __cookie_v4_init_sequence(ip_hdr(skb), tcp_hdr(skb), mss);
+}
+
+static int xtcp_cookie_check(struct sk_buff *skb)
+{
+	return __cookie_v4_check(ip_hdr(skb), tcp_hdr(skb),
+				 XTCP_SKB_CB(skb)->ack_seq - 1);
+}
+#else
+static u32 xtcp_cookie_isn(struct sk_buff *skb, u16 *mss)
+{
+	return 0;
+}
+
+static int xtcp_cookie_check(struct sk_buff *skb)
+{
+	return 0;
+}
+#endif
 
 /* An ACK for no child: it may complete a SYN cookie handshake. */
 static void xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 {
-	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_options peer = {};
 	struct sock *child;
 	int mss;
 
-	if (!xtcp_knob(sock_net(sk), XTCP_KNOB_syncookies)) {
+	if (!xtcp_knob(sock_net(sk), XTCP_KNOB_syncookies) ||
+	    !IS_ENABLED(CONFIG_SYN_COOKIES)) {
 		xtcp_send_reset_reply(sock_net(sk), skb);
 		return;
 	}
-	mss = __cookie_v4_check(ip_hdr(skb), tcp_hdr(skb), cb->ack_seq - 1);
+	mss = xtcp_cookie_check(skb);
 	if (!mss) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNCOOKIESFAILED);
 		xtcp_send_reset_reply(sock_net(sk), skb);
@@ -529,7 +555,7 @@ static void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 	xtcp_parse_options(th, &peer, true);
 	if (xtcp_want_cookie(sk, syn_full)) {
 		u16 mss = peer.mss ? : XTCP_DEFAULT_MSS;
-		u32 isn = __cookie_v4_init_sequence(ip_hdr(skb), th, &mss);
+		u32 isn = xtcp_cookie_isn(skb, &mss);
 
 		XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESSENT);
 		xtcp_send_cookie_synack(net, skb, isn, mss);
