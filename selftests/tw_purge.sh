@@ -32,9 +32,14 @@ make_tw()
 	echo "$out"
 }
 
+# tw_count NETNS_EXEC: TIME_WAIT rows in that namespace's table
+tw_count() { $1 awk 'NR > 1 && $4 == "06"' /proc/net/xtcp | wc -l; }
+
 ip netns add xtcp-tw
 make_tw "ip netns exec xtcp-tw" 200 > /dev/null
-n=$(ip netns exec xtcp-tw awk 'NR > 1 && $4 == "06"' /proc/net/xtcp | wc -l)
+# The last connection may still be closing when the client exits.
+wait_for 30 sh -c "[ \$(ip netns exec xtcp-tw awk 'NR > 1 && \$4 == \"06\"' /proc/net/xtcp | wc -l) -ge 200 ]"
+n=$(tw_count "ip netns exec xtcp-tw")
 [ "$n" -ge 200 ] && pass "$n TIME_WAIT entries in a namespace" ||
 	fail "expected 200 TIME_WAIT entries, found $n"
 ip netns del xtcp-tw
@@ -44,7 +49,8 @@ ip netns del xtcp-tw
 pass "namespace with $n TIME_WAIT entries deleted"
 
 make_tw "" 300 > /dev/null
-n=$(awk 'NR > 1 && $4 == "06"' /proc/net/xtcp | wc -l)
+wait_for 30 sh -c "[ \$(awk 'NR > 1 && \$4 == \"06\"' /proc/net/xtcp | wc -l) -ge 300 ]"
+n=$(tw_count "")
 [ "$n" -ge 300 ] && pass "$n TIME_WAIT entries in the initial namespace" ||
 	fail "expected 300 TIME_WAIT entries, found $n"
 if xtcp_unload; then
