@@ -592,6 +592,20 @@ static unsigned int xtcp_tw_bucket_free(struct xtcp_tw_bucket *b)
 	return n;
 }
 
+/* Take the first bucket off @list, or NULL. */
+static struct xtcp_tw_bucket *xtcp_tw_take(struct xtcp_tw_cpu *c,
+					   struct list_head *list)
+{
+	struct xtcp_tw_bucket *b;
+
+	spin_lock_bh(&c->lock);
+	b = list_first_entry_or_null(list, struct xtcp_tw_bucket, link);
+	if (b)
+		list_del_init(&b->link);
+	spin_unlock_bh(&c->lock);
+	return b;
+}
+
 /*
  * Module exit, after every namespace is gone, so every entry is dead and
  * no bucket gains entries any more. Take the buckets off their lists one
@@ -608,31 +622,13 @@ void xtcp_tw_exit(void)
 	for_each_possible_cpu(cpu) {
 		struct xtcp_tw_cpu *c = per_cpu_ptr(&xtcp_tw_cpus, cpu);
 
-		for (;;) {
-			spin_lock_bh(&c->lock);
-			b = list_first_entry_or_null(&c->active,
-						     struct xtcp_tw_bucket, link);
-			if (b)
-				list_del_init(&b->link);
-			spin_unlock_bh(&c->lock);
-			if (!b)
-				break;
+		/* Active buckets first: their callbacks move them to free. */
+		while ((b = xtcp_tw_take(c, &c->active)) ||
+		       (b = xtcp_tw_take(c, &c->free))) {
 			hrtimer_cancel(&b->timer);
 			spin_lock_bh(&c->lock);
 			list_del_init(&b->link);
 			spin_unlock_bh(&c->lock);
-			left += xtcp_tw_bucket_free(b);
-		}
-		for (;;) {
-			spin_lock_bh(&c->lock);
-			b = list_first_entry_or_null(&c->free,
-						     struct xtcp_tw_bucket, link);
-			if (b)
-				list_del_init(&b->link);
-			spin_unlock_bh(&c->lock);
-			if (!b)
-				break;
-			hrtimer_cancel(&b->timer);
 			left += xtcp_tw_bucket_free(b);
 		}
 	}

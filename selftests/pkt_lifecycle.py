@@ -238,6 +238,15 @@ def accept_queue_and_accept4(peer):
 
 # ------------------------------------------------------------- closing
 
+def enter_fin_wait2(c):
+    """xtcp closes; the peer acks the FIN: an orphan in FIN_WAIT2."""
+    os.close(c.fd)
+    c.expect(FIN | ACK, seq=c.iss + 1)
+    c.rcv += 1
+    c.send(ACK)
+    wait_until(lambda: c.state() == S["FIN_WAIT2"], "FIN_WAIT2")
+
+
 def established_to_fin_wait1_close(peer):
     c = active_open(peer)
     os.close(c.fd)
@@ -280,11 +289,7 @@ def established_to_close_wait(peer):
 def fin_wait1_to_fin_wait2_to_time_wait(peer):
     knob("msl_ms", 200)
     c = active_open(peer)
-    os.close(c.fd)
-    c.expect(FIN | ACK, seq=c.iss + 1)
-    c.rcv += 1
-    c.send(ACK)
-    wait_until(lambda: c.state() == S["FIN_WAIT2"], "FIN_WAIT2")
+    enter_fin_wait2(c)
     c.send(FIN | ACK)
     c.expect(ACK, seq=c.iss + 2, ack=c.irs + 2)
     check(c.state() == S["TIME_WAIT"], "not TIME_WAIT")
@@ -411,11 +416,7 @@ def linger_returns_when_acked(peer):
 def orphan_fin_wait2_timeout(peer):
     knob("fin_timeout", 1)
     c = active_open(peer)
-    os.close(c.fd)
-    c.expect(FIN | ACK, seq=c.iss + 1)
-    c.rcv += 1
-    c.send(ACK)
-    wait_until(lambda: c.state() == S["FIN_WAIT2"], "FIN_WAIT2")
+    enter_fin_wait2(c)
     c.expect(RST | ACK, timeout=5)
     check(c.state() is None, "orphaned FIN_WAIT2 outlived fin_timeout")
 
@@ -521,6 +522,15 @@ def bad_segments_counted(peer):
 
 # ------------------------------------------------------------- TIME_WAIT
 
+def enter_time_wait(c):
+    """xtcp closes first; the peer's FIN acks ours: xtcp is in TIME_WAIT."""
+    os.close(c.fd)
+    c.expect(FIN | ACK, seq=c.iss + 1)
+    c.rcv += 1
+    c.send(FIN | ACK)
+    c.expect(ACK, seq=c.iss + 2, ack=c.snd)
+
+
 def time_wait_refin_acked_and_restarted(peer):
     knob("msl_ms", 500)
     c = active_open(peer)
@@ -546,11 +556,7 @@ def time_wait_new_syn_accepted(peer):
     lfd, lport = listener(5011)
     c = passive_open(peer, lfd, lport)
     # xtcp closes first, so it holds the TIME_WAIT.
-    os.close(c.fd)
-    c.expect(FIN | ACK)
-    c.rcv += 1
-    c.send(FIN | ACK)
-    c.expect(ACK)
+    enter_time_wait(c)
     check(c.state() == S["TIME_WAIT"], "not TIME_WAIT")
     # A SYN above the old rcv_nxt opens a new connection (RFC 6191).
     peer.send(c.pport, lport, c.snd + 100000, 0, SYN, 65535, opt_mss(1460))
@@ -563,11 +569,7 @@ def time_wait_new_syn_accepted(peer):
 def time_wait_old_syn_acked(peer):
     lfd, lport = listener(5012)
     c = passive_open(peer, lfd, lport)
-    os.close(c.fd)
-    c.expect(FIN | ACK)
-    c.rcv += 1
-    c.send(FIN | ACK)
-    c.expect(ACK)
+    enter_time_wait(c)
     # A SYN below rcv_nxt without a newer timestamp: only an ACK.
     peer.send(c.pport, lport, c.irs - 1000, 0, SYN, 65535, opt_mss(1460))
     c.expect(ACK, ack=c.snd)
@@ -594,11 +596,7 @@ def time_wait_rst_kills_unless_rfc1337(peer):
 def max_tw_buckets_overflow(peer):
     knob("max_tw_buckets", 0)
     c = active_open(peer)
-    os.close(c.fd)
-    c.expect(FIN | ACK)
-    c.rcv += 1
-    c.send(FIN | ACK)
-    c.expect(ACK)
+    enter_time_wait(c)
     wait_until(lambda: c.state() is None, "connection to close at once")
     check(counters()["TwOverflow"] == 1, "TwOverflow not counted")
 
@@ -607,11 +605,7 @@ def reuseaddr_binds_over_time_wait(peer):
     lfd, lport = listener(5013)
     c = passive_open(peer, lfd, lport)
     os.close(lfd)
-    os.close(c.fd)
-    c.expect(FIN | ACK)
-    c.rcv += 1
-    c.send(FIN | ACK)
-    c.expect(ACK)
+    enter_time_wait(c)
     check(c.state() == S["TIME_WAIT"], "not TIME_WAIT")
     fd = xsocket()
     try:
