@@ -83,6 +83,7 @@ for proto in XTCP TCP; do
 	in_ns sysctl -qw net.xtcp.msl_ms=15000
 	in_ns sysctl -qw net.xtcp.tw_bucket_ms=$((TW_WIDTH * 1000))
 	server $proto 7002
+	tw_srv=$spid
 	[ $proto = XTCP ] && wait_boundary
 	t0=$(uptime_s)
 	in_ns "$tool" -s $proto -c 127.0.0.1 -p 7002 -m crr -n "$tw_n" > /dev/null
@@ -98,7 +99,7 @@ for proto in XTCP TCP; do
 	fi
 	# The ping-pong runs on a connection of the other port.
 	server $proto 7003
-	probe_pid=$spid
+	probe_srv=$spid
 	note "made $made; ping-pong for $probe s while they expire"
 	rr=$(in_ns "$tool" -s $proto -c 127.0.0.1 -p 7003 -m rr -t $probe)
 	if [ $proto = XTCP ]; then
@@ -110,7 +111,8 @@ for proto in XTCP TCP; do
 	R[tw_left_$proto]=$left
 	R[tw_stall_us_$proto]=$(echo "$rr" | awk '{ print $5 }')
 	R[tw_p99_us_$proto]=$(echo "$rr" | awk '{ print $4 }')
-	kill $spid $probe_pid 2>/dev/null; wait 2>/dev/null
+	kill $tw_srv $probe_srv 2>/dev/null
+	wait $tw_srv $probe_srv 2>/dev/null
 done
 ip netns del "$NS"
 
