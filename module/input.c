@@ -612,7 +612,12 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 
 	switch (sk->sk_state) {
 	case TCP_CLOSE:
-		xtcp_send_reset_reply(net, skb);
+		/*
+		 * It closed while this segment waited in the backlog (most
+		 * often into TIME_WAIT, whose entry answers for it now). As
+		 * in Linux TCP, no RST: it would kill the entry's peer state.
+		 */
+		XTCP_INC_STATS(net, XTCP_MIB_INCLOSED);
 		goto drop;
 	case TCP_LISTEN:
 		xtcp_listen_rcv(sk, skb);

@@ -38,6 +38,11 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	 * full.
 	 */
 	SNMP_MIB_ITEM("BacklogDrop", XTCP_MIB_BACKLOGDROP),
+	/*
+	 * Segments dropped: their socket closed (into TIME_WAIT, or by a reset)
+	 * while they waited in its backlog.
+	 */
+	SNMP_MIB_ITEM("InClosed", XTCP_MIB_INCLOSED),
 	/* Segments outside the receive window (answered with an ACK unless a RST). */
 	SNMP_MIB_ITEM("OutOfWindow", XTCP_MIB_OUTOFWINDOW),
 	/* In-window segments dropped because they arrived out of order. */
