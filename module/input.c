@@ -17,10 +17,15 @@
 #include <net/protocol.h>
 #include <net/ip.h>
 #include <net/route.h>
+#include <net/icmp.h>
+#include <net/inet_connection_sock.h>
 #include <net/secure_seq.h>
 #include <net/tcp.h>
 
 #include "xtcp.h"
+
+/* Duplicate ACKs, or SACKed segments above a hole, that mean a loss. */
+#define XTCP_DUPTHRESH_ACKS	3
 
 static int xtcp_payload_len(const struct sk_buff *skb)
 {
@@ -54,21 +59,30 @@ static void xtcp_store_ts_recent(struct xtcp_sock *xs,
 	}
 }
 
-/* Remove what @ack covers from the write queue; sample the RTT (Karn). */
-static void xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
+/*
+ * Remove what @ack covers from the write queue and the scoreboard; sample
+ * the RTT (from the timestamp echo, else Karn's rule). Returns the number
+ * of skbs acknowledged.
+ */
+static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	long rtt = -1;
 	struct sk_buff *skb;
+	long rtt = -1;
+	u32 acked = 0;
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) &&
 	       skb != xs->send_head &&
 	       !after(XTCP_SKB_CB(skb)->end_seq, ack)) {
 		if (!XTCP_SKB_CB(skb)->retransmitted)
 			rtt = jiffies - XTCP_SKB_CB(skb)->when;
+		xtcp_skb_unaccount(xs, skb);
+		acked++;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		xtcp_free_skb(sk, skb);
 	}
+	if (after(ack, xs->snd_una))
+		xs->bytes_acked += ack - xs->snd_una;
 	if (xs->rx_opt.tstamp_ok && xs->rx_opt.saw_tstamp &&
 	    xs->rx_opt.rcv_tsecr) {
 		u32 now = xtcp_clock_ms() + xs->ts_offset;
@@ -77,11 +91,58 @@ static void xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
 	}
 	if (rtt >= 0)
 		xtcp_rtt_sample(sk, rtt);
+	return acked;
 }
 
 static bool xtcp_our_fin_acked(const struct xtcp_sock *xs)
 {
 	return xs->fin_queued && xs->snd_una == xs->write_seq;
+}
+
+/*
+ * Loss detection and recovery after an ACK (RFC 6675 with SACK, RFC 6582
+ * without): enter recovery on the third duplicate ACK or when SACK shows
+ * three segments above a hole, leave it once everything sent before is
+ * acknowledged, and send again what is lost.
+ */
+static void xtcp_recovery(struct sock *sk, u32 acked, bool dupack)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool sack = xs->rx_opt.sack_ok;
+
+	if (!sack) {
+		/* Reno: each duplicate ACK stands for a segment that left. */
+		if (dupack && xs->sacked_out + xs->lost_out + 1 < xs->packets_out)
+			xs->sacked_out++;
+		else if (acked)
+			xs->sacked_out -= min(acked - 1, xs->sacked_out);
+	}
+
+	switch (xs->ca_state) {
+	case XTCP_CA_OPEN:
+		if (xs->dupacks < XTCP_DUPTHRESH_ACKS &&
+		    !(sack && xs->sacked_out >= XTCP_DUPTHRESH_ACKS))
+			break;
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FASTRETRANS);
+		XTCP_INC_STATS(sock_net(sk), sack ? XTCP_MIB_SACKRECOVERY :
+						    XTCP_MIB_RENORECOVERY);
+		xtcp_cong_enter_recovery(sk);
+		xtcp_mark_lost(sk);
+		break;
+	case XTCP_CA_RECOVERY:
+	case XTCP_CA_LOSS:
+		if (!before(xs->snd_una, xs->high_seq)) {
+			if (!sack)
+				xs->sacked_out = 0;
+			xtcp_cong_exit_recovery(sk);
+			break;
+		}
+		/* A partial ACK: the new head was lost too (RFC 6582). */
+		if (xs->ca_state == XTCP_CA_RECOVERY && (acked || sack))
+			xtcp_mark_lost(sk);
+		break;
+	}
+	xtcp_xmit_retransmit_queue(sk);
 }
 
 /*
@@ -93,7 +154,8 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	const struct tcphdr *th = tcp_hdr(skb);
-	u32 ack = cb->ack_seq;
+	u32 ack = cb->ack_seq, acked = 0, prior_sacked = xs->sacked_out;
+	bool dupack = false;
 
 	if (after(ack, xs->snd_nxt)) {
 		/* Acknowledges something not yet sent. */
@@ -108,33 +170,24 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		return false;
 	}
 
+	if (xs->rx_opt.num_sacks)
+		xtcp_sack_process(sk, ack);
+
 	if (after(ack, xs->snd_una)) {
-		xtcp_clean_rtx_queue(sk, ack);
+		acked = xtcp_clean_rtx_queue(sk, ack);
 		xs->snd_una = ack;
 		xs->dupacks = 0;
 		xtcp_timer_on_ack(sk);
-		/*
-		 * A partial ACK during recovery (RFC 6582): the receiver
-		 * dropped what came after the hole, so the new head goes again.
-		 */
-		if (xs->in_recovery) {
-			if (before(ack, xs->high_seq))
-				xtcp_retransmit_head(sk);
-			else
-				xs->in_recovery = false;
-		}
 		if (sk->sk_socket &&
 		    test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
 			sk->sk_write_space(sk);
-	} else if (ack == xs->snd_una && xs->snd_una != xs->snd_nxt &&
+	} else if (ack == xs->snd_una && xs->packets_out &&
 		   cb->end_seq == cb->seq && !th->syn && !th->fin &&
-		   (ntohs(th->window) << xs->rx_opt.snd_wscale) == xs->snd_wnd &&
-		   ++xs->dupacks == 3 && !xs->in_recovery) {
-		/* Three duplicate ACKs: fast retransmit (RFC 5681 3.2). */
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FASTRETRANS);
-		xs->in_recovery = true;
-		xs->high_seq = xs->snd_nxt;
-		xtcp_retransmit_head(sk);
+		   ((ntohs(th->window) << xs->rx_opt.snd_wscale) ==
+		    xs->snd_wnd || xs->sacked_out > prior_sacked)) {
+		/* A duplicate ACK (RFC 5681 2). */
+		xs->dupacks++;
+		dupack = true;
 	}
 
 	/* RFC 9293: update the window from the most recent segment. */
@@ -145,45 +198,130 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		xs->snd_wl2 = ack;
 		xs->max_window = max(xs->max_window, xs->snd_wnd);
 	}
+
+	if (xs->ca_state != XTCP_CA_OPEN || dupack || xs->sacked_out ||
+	    xs->lost_out)
+		xtcp_recovery(sk, acked, dupack);
+	if (xs->ca_state != XTCP_CA_RECOVERY)
+		xtcp_cong_on_ack(sk, acked);
 	return true;
 }
 
-/* Queue in-order payload; return true if anything was queued. */
-static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
+/* What a segment's payload did to the receive side. */
+struct xtcp_rcv_result {
+	bool queued;		/* the skb is the socket's now */
+	bool fin;		/* rcv_nxt reached the peer's FIN */
+	bool ack_now;		/* out of order, duplicate, or hole filled */
+};
+
+/*
+ * Payload and FIN of an acceptable segment (RFC 9293 3.10.7.4 seventh
+ * and eighth checks): in order to the receive queue, beyond rcv_nxt to the
+ * out-of-order queue, duplicates reported by D-SACK. A reader skips by
+ * sequence number what an overlapping skb repeats, so nothing is trimmed
+ * but the header.
+ */
+static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
+			    struct xtcp_rcv_result *res)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	int len = xtcp_payload_len(skb);
-	u32 seq = cb->seq;
+	bool fin = tcp_hdr(skb)->fin;
 
-	if (!len)
-		return false;
-	if (after(seq, xs->rcv_nxt)) {
-		/* Out of order: kept only from the next issue on. */
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFODROP);
-		return false;
+	if (!len && !fin)
+		return;
+	if (!after(cb->end_seq, xs->rcv_nxt)) {
+		/* All of it arrived before. */
+		xtcp_dsack_set(sk, cb->seq, cb->end_seq);
+		res->ack_now = true;
+		return;
 	}
-	if (!after(seq + len, xs->rcv_nxt))
-		return false;	/* all of it arrived before */
 	/*
 	 * The window promised at most half the free buffer in payload; skb
 	 * overhead can double that, so only beyond twice the buffer is it
 	 * memory we must refuse.
 	 */
-	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
+	if (len && atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
 	    2 * READ_ONCE(sk->sk_rcvbuf)) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVBUFDROP);
-		return false;
+		res->ack_now = true;
+		return;
 	}
-
-	/* Strip the header and whatever part we already have. */
-	__skb_pull(skb, tcp_hdr(skb)->doff * 4 + (xs->rcv_nxt - seq));
-	len -= xs->rcv_nxt - seq;
-	cb->seq = xs->rcv_nxt;
+	xs->rcv_mss = max_t(u16, xs->rcv_mss, min(len, 65535));
+	xs->data_segs_in += !!len;
+	xs->last_data_recv = jiffies;
+	__skb_pull(skb, tcp_hdr(skb)->doff * 4);
 	skb_dst_drop(skb);
-	skb_set_owner_r(skb, sk);
-	__skb_queue_tail(&sk->sk_receive_queue, skb);
-	xs->rcv_nxt += len;
+
+	if (after(cb->seq, xs->rcv_nxt)) {
+		/* Out of order: keep it, ACK at once with SACK. */
+		res->ack_now = true;
+		skb_set_owner_r(skb, sk);
+		res->queued = xtcp_ofo_queue(sk, skb);
+		return;
+	}
+	if (before(cb->seq, xs->rcv_nxt))
+		xtcp_dsack_set(sk, cb->seq, xs->rcv_nxt);
+	xs->bytes_received += cb->end_seq - fin - xs->rcv_nxt;
+	xs->rcv_nxt = cb->end_seq - fin;
+	xs->rcv_unacked += len;
+	if (len) {
+		skb_set_owner_r(skb, sk);
+		__skb_queue_tail(&sk->sk_receive_queue, skb);
+		res->queued = true;
+	}
+	res->fin = fin;
+	if (!RB_EMPTY_ROOT(&xs->ooo_queue)) {
+		/* A hole filled: tell the peer at once. */
+		res->ack_now = true;
+		if (!fin)
+			res->fin = xtcp_ofo_drain(sk);
+	}
+}
+
+/*
+ * Is an ACK owed, and must it leave now? At once for out-of-order data,
+ * duplicates, a filled hole or a FIN (@now), in quick-ACK mode and when
+ * more than one full-sized segment is unacknowledged (RFC 5681 4.2);
+ * otherwise the delayed-ACK timer sends it unless data of ours takes it
+ * along first.
+ */
+static void xtcp_ack_snd_check(struct sock *sk, bool now)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (sk->sk_state == TCP_CLOSE)
+		return;
+	if (!now && xs->rcv_nxt == xs->rcv_wup && !xs->dsack_pending)
+		return;		/* nothing new, or already acknowledged */
+	if (now || xs->quickack || xs->rcv_unacked > xs->rcv_mss) {
+		if (!now && xs->quickack)
+			xs->quickack--;
+		xtcp_send_ack(sk);
+		return;
+	}
+	xtcp_timer_delack(sk);
+}
+
+/*
+ * RFC 7323 5: PAWS. A segment whose timestamp is older than ts_recent
+ * (which is less than 24 days old) is an old duplicate; a pure duplicate
+ * ACK is let through, as Linux TCP's tcp_disordered_ack() does, since
+ * ACKs may overtake each other harmlessly.
+ */
+static bool xtcp_paws_reject(const struct xtcp_sock *xs,
+			     const struct xtcp_skb_cb *cb,
+			     const struct tcphdr *th)
+{
+	if (!xs->rx_opt.tstamp_ok || !xs->rx_opt.saw_tstamp || th->rst ||
+	    (s32)(xs->rx_opt.rcv_tsval - xs->ts_recent) >= 0)
+		return false;
+	if (ktime_get_seconds() >= xs->ts_recent_stamp + TCP_PAWS_24DAYS)
+		return false;
+	if (th->ack && !th->syn && cb->seq == cb->end_seq &&
+	    cb->seq == xs->rcv_nxt && cb->ack_seq == xs->snd_una)
+		return false;
 	return true;
 }
 
@@ -193,6 +331,7 @@ static void xtcp_fin(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->rcv_nxt++;
+	xs->bytes_received++;	/* as Linux TCP counts it */
 	sk->sk_shutdown |= RCV_SHUTDOWN;
 	sock_set_flag(sk, SOCK_DONE);
 
@@ -326,6 +465,23 @@ drop:
 	kfree_skb(skb);
 }
 
+/* What a child takes over from its listener's socket options. */
+static void xtcp_inherit_settings(struct sock *child, const struct sock *sk)
+{
+	const struct xtcp_sock *lxs = xtcp_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(child);
+
+	xs->nonagle = lxs->nonagle & XTCP_NAGLE_OFF;
+	xs->user_mss = lxs->user_mss;
+	xs->keepalive_time = lxs->keepalive_time;
+	xs->keepalive_intvl = lxs->keepalive_intvl;
+	xs->keepalive_probes = lxs->keepalive_probes;
+	xs->syn_retries = lxs->syn_retries;
+	xs->user_timeout = lxs->user_timeout;
+	xs->cc = lxs->cc;
+	xs->cc->init(child);
+}
+
 /* A listener's new child, for @skb's SYN or for a valid cookie ACK. */
 static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
 				      const struct xtcp_options *peer,
@@ -351,6 +507,7 @@ static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
 	inet_sk(child)->mc_list = NULL;
 	atomic_set(&inet_sk(child)->inet_id, get_random_u16());
 	xtcp_init_sock(child);
+	xtcp_inherit_settings(child, sk);
 	xtcp_set_state(child, TCP_SYN_RECV);
 	sock_hold(sk);
 	xs->parent = sk;
@@ -369,6 +526,8 @@ static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
 		goto err;
 	sk_setup_caps(child, &rt->dst);
 	xs->advmss = min_t(unsigned int, dst_metric_advmss(&rt->dst), 65495U);
+	if (xs->user_mss)
+		xs->advmss = min(xs->advmss, xs->user_mss);
 
 	/* A cookie ACK comes one past the SYN it answers. */
 	xs->irs = cb->seq - (from_cookie ? 1 : 0);
@@ -608,7 +767,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct net *net = sock_net(sk);
-	bool queued = false, fin, ack_now = false;
+	struct xtcp_rcv_result res = {};
 
 	switch (sk->sk_state) {
 	case TCP_CLOSE:
@@ -636,7 +795,14 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 	}
 
-	/* First: sequence number. */
+	xs->segs_in++;
+	/* First: timestamps (PAWS), then the sequence number. */
+	if (xtcp_paws_reject(xs, cb, th)) {
+		XTCP_INC_STATS(net, XTCP_MIB_PAWSDROP);
+		xtcp_dsack_set(sk, cb->seq, cb->end_seq);
+		xtcp_send_ack(sk);
+		goto drop;
+	}
 	if (!xtcp_sequence_ok(xs, cb)) {
 		XTCP_INC_STATS(net, XTCP_MIB_OUTOFWINDOW);
 		if (!th->rst)
@@ -709,49 +875,43 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 
 	/* Seventh: payload, in the states that still receive. */
-	fin = th->fin;
 	if ((1 << sk->sk_state) &
 	    (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)) {
 		int len = xtcp_payload_len(skb);
 
 		if (len && (sk->sk_shutdown & RCV_SHUTDOWN) &&
 		    sk->sk_state != TCP_ESTABLISHED &&
-		    after(cb->end_seq - fin, xs->rcv_nxt)) {
+		    after(cb->end_seq - th->fin, xs->rcv_nxt)) {
 			/* Data for an application that will never read it. */
 			XTCP_INC_STATS(net, XTCP_MIB_ABORTONDATA);
 			xtcp_send_active_reset(sk, GFP_ATOMIC);
 			xtcp_reset(sk, 0);
 			goto drop;
 		}
-		if (len) {
-			queued = xtcp_data_queue(sk, skb);
-			ack_now = true;
-		}
+		xtcp_data_queue(sk, skb, &res);
+	} else if (th->fin && !after(cb->end_seq, xs->rcv_nxt)) {
+		/* A FIN again, after ours or theirs: ACK it again. */
+		res.ack_now = true;
 	}
 
 	/* Eighth: FIN, once everything before it has arrived. */
-	if (fin && (1 << sk->sk_state) &
-	    (TCPF_SYN_RECV | TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
-	     TCPF_FIN_WAIT2) &&
-	    cb->end_seq - 1 == xs->rcv_nxt) {
+	if (res.fin) {
 		xtcp_fin(sk);
 		if (sk->sk_state == TCP_FIN_WAIT2) {
 			xtcp_send_ack(sk);
 			xtcp_time_wait(sk);
 			goto out;
 		}
-		ack_now = true;
-	} else if (fin) {
-		ack_now = true;
+		res.ack_now = true;
 	}
 
-	if (ack_now)
-		xtcp_send_ack(sk);
-	if (queued && !sock_flag(sk, SOCK_DEAD))
+	if (res.queued && !sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
+	/* Data of ours takes the ACK along when it can. */
 	xtcp_push_pending(sk);
+	xtcp_ack_snd_check(sk, res.ack_now);
 out:
-	if (queued)
+	if (res.queued)
 		return 0;
 drop:
 	kfree_skb(skb);
@@ -876,9 +1036,123 @@ consumed:
 	return 0;
 }
 
-/* ICMP errors: counted by IPv4 already; acted on from the next issue. */
+/*
+ * The path MTU dropped (ICMP fragmentation needed, RFC 1191): update the
+ * route, take the new MSS and send again at once what no longer fits
+ * (tcp_v4_mtu_reduced(), tcp_simple_retransmit()). Socket locked, not
+ * owned by the user (or called from release_cb).
+ */
+void xtcp_mtu_reduced(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	struct dst_entry *dst;
+	u32 mtu;
+
+	if ((1 << sk->sk_state) & (TCPF_LISTEN | TCPF_CLOSE))
+		return;
+	mtu = READ_ONCE(xs->mtu_info);
+	dst = inet_csk_update_pmtu(sk, mtu);
+	if (!dst)
+		return;
+	if (mtu < dst_mtu(dst) && ip_dont_fragment(sk, dst))
+		WRITE_ONCE(sk->sk_err_soft, EMSGSIZE);
+	mtu = dst_mtu(dst);
+	if (inet->pmtudisc == IP_PMTUDISC_DONT)
+		return;
+	xtcp_sync_mss(sk, mtu);
+	xtcp_simple_retransmit(sk);
+}
+
+/*
+ * ICMP errors about a segment of ours (tcp_v4_err()): the quoted header
+ * names the connection and a sequence number that must be in flight.
+ * Fragmentation needed lowers the MSS; other errors abort an opening
+ * connection and are soft errors (SO_ERROR, reported on time-out) on an
+ * established one, hard ones only with IP_RECVERR.
+ */
 static int xtcp_v4_err(struct sk_buff *skb, u32 info)
 {
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	const struct tcphdr *th = (const struct tcphdr *)(skb->data +
+							  (iph->ihl << 2));
+	const int type = icmp_hdr(skb)->type, code = icmp_hdr(skb)->code;
+	struct net *net = dev_net(skb->dev);
+	struct xtcp_tuple tuple;
+	struct xtcp_sock *xs;
+	struct sock *sk;
+	int err;
+	u32 seq;
+
+	/* icmp_unreach() pulled the IP header and 8 bytes of ours. */
+	tuple.laddr = iph->saddr;
+	tuple.raddr = iph->daddr;
+	tuple.lport = th->source;
+	tuple.rport = th->dest;
+	sk = xtcp_ehash_lookup(xtcp_pernet(net), &tuple);
+	if (!sk)
+		return -ENOENT;
+	xs = xtcp_sk(sk);
+	seq = ntohl(th->seq);
+
+	bh_lock_sock(sk);
+	if (sk->sk_state == TCP_CLOSE)
+		goto out;
+	if (!between(seq, xs->snd_una, xs->snd_nxt)) {
+		XTCP_INC_STATS(net, XTCP_MIB_OUTOFWINDOW);
+		goto out;
+	}
+	XTCP_INC_STATS(net, XTCP_MIB_ICMPERRORS);
+
+	switch (type) {
+	case ICMP_PARAMETERPROB:
+		err = EPROTO;
+		break;
+	case ICMP_DEST_UNREACH:
+		if (code > NR_ICMP_UNREACH)
+			goto out;
+		if (code == ICMP_FRAG_NEEDED) {
+			XTCP_INC_STATS(net, XTCP_MIB_ICMPFRAGNEEDED);
+			WRITE_ONCE(xs->mtu_info, info);
+			if (!sock_owned_by_user(sk))
+				xtcp_mtu_reduced(sk);
+			else if (!test_and_set_bit(XTCP_MTU_DEFERRED,
+						   &xs->deferred))
+				sock_hold(sk);
+			goto out;
+		}
+		err = icmp_err_convert[code].errno;
+		break;
+	case ICMP_TIME_EXCEEDED:
+		err = EHOSTUNREACH;
+		break;
+	default:
+		goto out;
+	}
+
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		/* A passive child just waits for its SYN-ACK's time-out. */
+		if (xs->parent)
+			goto out;
+		if (!sock_owned_by_user(sk)) {
+			WRITE_ONCE(sk->sk_err, err);
+			sk_error_report(sk);
+			XTCP_INC_STATS(net, XTCP_MIB_ATTEMPTFAILS);
+			xtcp_done(sk);
+		} else {
+			WRITE_ONCE(sk->sk_err_soft, err);
+		}
+		goto out;
+	}
+	if (!sock_owned_by_user(sk) && inet_sk(sk)->recverr) {
+		WRITE_ONCE(sk->sk_err, err);
+		sk_error_report(sk);
+	} else {
+		WRITE_ONCE(sk->sk_err_soft, err);
+	}
+out:
+	bh_unlock_sock(sk);
+	sock_put(sk);
 	return 0;
 }
 

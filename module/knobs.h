@@ -151,3 +151,22 @@ XTCP_KNOB(rto_initial_ms, 1000, 1, 120000)
  * the automatic width.
  */
 XTCP_KNOB(tw_bucket_ms, 0, 0, 3600000)
+
+/*
+ * Congestion control of new sockets: 0 is NewReno (RFC 5681, RFC 6582),
+ * 1 is CUBIC (RFC 9438), the default, as in Linux TCP's
+ * tcp_congestion_control. A socket can pick its own with TCP_CONGESTION
+ * ("reno" or "cubic"). Every connection starts with a window of 10
+ * segments (RFC 6928).
+ */
+XTCP_KNOB(congestion_control, 1, 0, 1)
+
+/*
+ * Longest delay of an acknowledgment, in milliseconds (Linux TCP's
+ * TCP_DELACK_MIN is 40 ms). Received data is acknowledged at once when
+ * two full-sized segments are unacknowledged, when it is out of order or
+ * fills a hole, during the first segments of a connection ("quick ACK"),
+ * and when TCP_QUICKACK asks for it; otherwise the ACK waits up to this
+ * long for data of ours to ride on (RFC 1122 4.2.3.2, RFC 5681 4.2).
+ */
+XTCP_KNOB(delack_ms, 40, 1, 1000)

@@ -66,6 +66,9 @@ void xtcp_init_sock(struct sock *sk)
 	xs->rx_opt.sack_ok = 1;
 	xs->rx_opt.tstamp_ok = 1;
 	xs->rx_opt.rcv_wscale = XTCP_RCV_WSCALE;
+	xs->ooo_queue = RB_ROOT;
+	xs->quickack = XTCP_QUICKACKS;
+	xtcp_cong_init(sk);
 
 	sk->sk_backlog_rcv = xtcp_do_rcv;
 	sk->sk_write_space = xtcp_write_space;
@@ -112,6 +115,7 @@ void xtcp_destroy_sock(struct sock *sk)
 	xtcp_bind_put_port(sk);
 	xtcp_write_queue_purge(sk);
 	skb_queue_purge(&sk->sk_receive_queue);
+	xtcp_ofo_purge(sk);
 
 	if (parent) {
 		struct xtcp_listen_queue *lq = &xtcp_sk(parent)->lq;
@@ -263,6 +267,7 @@ int xtcp_disconnect(struct sock *sk)
 		xtcp_bind_put_port(sk);
 	xtcp_write_queue_purge(sk);
 	skb_queue_purge(&sk->sk_receive_queue);
+	xtcp_ofo_purge(sk);
 	sk->sk_shutdown = 0;
 	sock_reset_flag(sk, SOCK_DONE);
 	sk->sk_daddr = 0;
@@ -272,6 +277,16 @@ int xtcp_disconnect(struct sock *sk)
 	xs->rttvar = 0;
 	xs->retransmits = 0;
 	xs->write_seq = 0;
+	xs->packets_out = 0;
+	xs->sacked_out = 0;
+	xs->lost_out = 0;
+	xs->retrans_out = 0;
+	xs->dupacks = 0;
+	xs->quickack = XTCP_QUICKACKS;
+	xs->cc->init(sk);
+	xs->snd_cwnd = XTCP_INIT_CWND;
+	xs->snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	xs->ca_state = XTCP_CA_OPEN;
 	xs->rto = xtcp_rto_initial(sock_net(sk));
 	sk_dst_reset(sk);
 	sk_error_report(sk);

@@ -116,6 +116,32 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("TwOverflow", XTCP_MIB_TWOVERFLOW),
 	/* Connections that skipped TIME_WAIT for lack of memory. */
 	SNMP_MIB_ITEM("TwNoMem", XTCP_MIB_TWNOMEM),
+	/*
+	 * Segments dropped by PAWS (RFC 7323 5): an older timestamp than the
+	 * last one seen; answered with an ACK.
+	 */
+	SNMP_MIB_ITEM("PawsDrop", XTCP_MIB_PAWSDROP),
+	/* Segments kept in the out-of-order queue. */
+	SNMP_MIB_ITEM("OfoQueue", XTCP_MIB_OFOQUEUE),
+	/*
+	 * Out-of-order segments moved to the receive queue once the hole before
+	 * them filled.
+	 */
+	SNMP_MIB_ITEM("OfoMerge", XTCP_MIB_OFOMERGE),
+	/* ACKs sent with a D-SACK block (RFC 2883) reporting a duplicate. */
+	SNMP_MIB_ITEM("DSackSent", XTCP_MIB_DSACKSENT),
+	/* D-SACK blocks received: the peer got a segment twice. */
+	SNMP_MIB_ITEM("DSackRecv", XTCP_MIB_DSACKRECV),
+	/* Loss recoveries driven by SACK (RFC 6675). */
+	SNMP_MIB_ITEM("SackRecovery", XTCP_MIB_SACKRECOVERY),
+	/* Loss recoveries without SACK (NewReno, RFC 6582). */
+	SNMP_MIB_ITEM("RenoRecovery", XTCP_MIB_RENORECOVERY),
+	/* ACKs sent by the delayed-ACK timer. */
+	SNMP_MIB_ITEM("DelayedAcks", XTCP_MIB_DELAYEDACKS),
+	/* ICMP fragmentation-needed messages that lowered a path MTU. */
+	SNMP_MIB_ITEM("IcmpFragNeeded", XTCP_MIB_ICMPFRAGNEEDED),
+	/* ICMP errors that matched a connection and a sequence number in flight. */
+	SNMP_MIB_ITEM("IcmpErrors", XTCP_MIB_ICMPERRORS),
 	SNMP_MIB_SENTINEL
 };
 

@@ -4,7 +4,8 @@
  *
  * xtcp offers MSS, window scale, SACK-permitted and timestamps on its SYN
  * and echoes on its SYN-ACK what the peer offered. After the handshake
- * only timestamps are sent (SACK blocks are read and ignored for now).
+ * it sends timestamps and, on ACKs while it holds out-of-order data or
+ * has a duplicate to report, SACK blocks (RFC 2018, D-SACK RFC 2883).
  * The layouts match what Linux TCP sends, so traces look familiar.
  */
 #include <linux/kernel.h>
@@ -29,6 +30,7 @@ void xtcp_parse_options(const struct tcphdr *th, struct xtcp_options *opt,
 	int length = th->doff * 4 - sizeof(struct tcphdr);
 
 	opt->saw_tstamp = 0;
+	opt->num_sacks = 0;
 	while (length > 0) {
 		int opcode = *ptr++;
 		int opsize;
@@ -71,14 +73,45 @@ void xtcp_parse_options(const struct tcphdr *th, struct xtcp_options *opt,
 				opt->rcv_tsecr = get_unaligned_be32(ptr + 4);
 			}
 			break;
+		case TCPOPT_SACK:
+			if (!syn && opsize >= TCPOLEN_SACK_BASE + TCPOLEN_SACK_PERBLOCK &&
+			    !((opsize - TCPOLEN_SACK_BASE) % TCPOLEN_SACK_PERBLOCK)) {
+				int n = (opsize - TCPOLEN_SACK_BASE) /
+					TCPOLEN_SACK_PERBLOCK;
+				int i;
+
+				n = min(n, XTCP_MAX_SACKS);
+				for (i = 0; i < n; i++) {
+					opt->sacks[i].start =
+						get_unaligned_be32(ptr + 8 * i);
+					opt->sacks[i].end =
+						get_unaligned_be32(ptr + 8 * i + 4);
+				}
+				opt->num_sacks = n;
+			}
+			break;
 		}
 		ptr += opsize - 2;
 		length -= opsize;
 	}
 }
 
-/* Bytes of options on a segment with @flags from @xs. */
-unsigned int xtcp_options_size(const struct xtcp_sock *xs, u8 flags)
+/* SACK blocks that fit next to the other options of a segment. */
+static int xtcp_sack_room(const struct xtcp_sock *xs, int nsacks)
+{
+	int room = MAX_TCP_OPTION_SPACE - TCPOLEN_SACK_BASE_ALIGNED;
+
+	if (xs->rx_opt.tstamp_ok)
+		room -= TCPOLEN_TSTAMP_ALIGNED;
+	return min(nsacks, room / TCPOLEN_SACK_PERBLOCK);
+}
+
+/*
+ * Bytes of options on a segment with @flags from @xs, carrying up to
+ * @nsacks of @sacks (ignored on SYNs).
+ */
+unsigned int xtcp_options_size(const struct xtcp_sock *xs, u8 flags,
+			       const struct xtcp_sack_block *sacks, int nsacks)
 {
 	const struct xtcp_options *o = &xs->rx_opt;
 	unsigned int size = 0;
@@ -91,15 +124,21 @@ unsigned int xtcp_options_size(const struct xtcp_sock *xs, u8 flags)
 			size += TCPOLEN_SACKPERM_ALIGNED;
 		if (o->wscale_ok)
 			size += TCPOLEN_WSCALE_ALIGNED;
-	} else if (o->tstamp_ok) {
-		size += TCPOLEN_TSTAMP_ALIGNED;
+	} else {
+		if (o->tstamp_ok)
+			size += TCPOLEN_TSTAMP_ALIGNED;
+		nsacks = xtcp_sack_room(xs, nsacks);
+		if (nsacks > 0)
+			size += TCPOLEN_SACK_BASE_ALIGNED +
+				nsacks * TCPOLEN_SACK_PERBLOCK;
 	}
 	return size;
 }
 
 /* Write the options counted by xtcp_options_size(), 32 bits at a time. */
 void xtcp_write_options(__be32 *ptr, const struct xtcp_sock *xs, u8 flags,
-			u32 tsval)
+			u32 tsval, const struct xtcp_sack_block *sacks,
+			int nsacks)
 {
 	const struct xtcp_options *o = &xs->rx_opt;
 	u32 tsecr = (flags & TCPHDR_SYN) && !(flags & TCPHDR_ACK) ?
@@ -129,4 +168,18 @@ void xtcp_write_options(__be32 *ptr, const struct xtcp_sock *xs, u8 flags,
 	if ((flags & TCPHDR_SYN) && o->wscale_ok)
 		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
 			       (TCPOLEN_WINDOW << 8) | o->rcv_wscale);
+
+	nsacks = (flags & TCPHDR_SYN) ? 0 : xtcp_sack_room(xs, nsacks);
+	if (nsacks > 0) {
+		int i;
+
+		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			       (TCPOPT_SACK << 8) |
+			       (TCPOLEN_SACK_BASE +
+				nsacks * TCPOLEN_SACK_PERBLOCK));
+		for (i = 0; i < nsacks; i++) {
+			*ptr++ = htonl(sacks[i].start);
+			*ptr++ = htonl(sacks[i].end);
+		}
+	}
 }

@@ -10,8 +10,12 @@
  * output path with the socket's route. Pure ACKs and RSTs are built on the
  * spot and not queued.
  *
- * IP protocol 253 gets no checksum offload: the checksum, over the IPv4
- * pseudo-header with xtcp's protocol number, is computed here.
+ * The checksum covers the IPv4 pseudo-header with xtcp's protocol
+ * number. Segments of a socket leave with CHECKSUM_PARTIAL (csum_start and
+ * csum_offset name our header), so loopback and veth skip it altogether
+ * and any other device gets it computed by the core (skb_checksum_help())
+ * unless it can checksum anything (NETIF_F_HW_CSUM). Socketless replies
+ * are checksummed here.
  */
 #include <linux/kernel.h>
 #include <linux/skbuff.h>
@@ -77,9 +81,16 @@ void xtcp_sync_mss(struct sock *sk, u32 pmtu)
 		mss -= opt->opt.optlen;
 	rcu_read_unlock();
 	mss = min_t(int, mss, xs->rx_opt.mss ? : XTCP_DEFAULT_MSS);
+	if (xs->user_mss)
+		mss = min_t(int, mss, xs->user_mss);
 	if (xs->rx_opt.tstamp_ok)
 		mss -= TCPOLEN_TSTAMP_ALIGNED;
 	xs->mss_cache = max(mss, 64);
+}
+
+u32 xtcp_current_mss(struct sock *sk)
+{
+	return xtcp_sk(sk)->mss_cache;
 }
 
 /* Build the header in front of @skb's payload and hand it to IPv4. */
@@ -87,10 +98,13 @@ static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct inet_sock *inet = inet_sk(sk);
-	unsigned int optlen = xtcp_options_size(xs, flags);
+	struct xtcp_sack_block sacks[XTCP_MAX_SACKS];
+	int nsacks = (flags & TCPHDR_ACK) && !(flags & TCPHDR_SYN) ?
+		     xtcp_sack_blocks(sk, sacks, XTCP_MAX_SACKS) : 0;
+	unsigned int optlen = xtcp_options_size(xs, flags, sacks, nsacks);
 	unsigned int hlen = sizeof(struct tcphdr) + optlen;
+	unsigned int len = skb->len;
 	struct tcphdr *th;
-	__wsum csum;
 	int err;
 
 	th = skb_push(skb, hlen);
@@ -107,20 +121,34 @@ static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 		th->window = htons(min_t(u32, xs->rcv_wnd, 65535U));
 	else
 		th->window = htons(xtcp_select_window(sk));
-	xtcp_write_options((__be32 *)(th + 1), xs, flags, xtcp_tsval(xs));
+	xtcp_write_options((__be32 *)(th + 1), xs, flags, xtcp_tsval(xs),
+			   sacks, nsacks);
 
-	csum = skb_checksum(skb, 0, skb->len, 0);
-	th->check = csum_tcpudp_magic(inet->inet_saddr, inet->inet_daddr,
-				      skb->len, xtcp_ipproto, csum);
-	skb->ip_summed = CHECKSUM_NONE;
+	th->check = ~csum_tcpudp_magic(inet->inet_saddr, inet->inet_daddr,
+				       skb->len, xtcp_ipproto, 0);
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = skb_transport_header(skb) - skb->head;
+	skb->csum_offset = offsetof(struct tcphdr, check);
 
 	skb_set_owner_w(skb, sk);
 	skb->protocol = htons(ETH_P_IP);
 	skb->priority = sk->sk_priority;
 	skb->mark = sk->sk_mark;
 
-	if (flags & TCPHDR_ACK)
+	if (flags & TCPHDR_ACK) {
 		xs->rcv_wup = xs->rcv_nxt;
+		xs->rcv_unacked = 0;
+		if (xs->dsack_pending && nsacks) {
+			xs->dsack_pending = false;
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DSACKSENT);
+		}
+		xtcp_timer_delack_cancel(sk);
+	}
+	xs->segs_out++;
+	if (len) {
+		xs->data_segs_out++;
+		xs->last_data_sent = jiffies;
+	}
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUTSEGS);
 	if (flags & TCPHDR_RST)
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUTRSTS);
@@ -183,39 +211,130 @@ static int xtcp_queue_ctl(struct sock *sk, u8 flags, gfp_t gfp)
 	return 0;
 }
 
-/* May @skb go out now, within the peer's receive window? */
-static bool xtcp_window_allows(const struct xtcp_sock *xs,
-			       const struct sk_buff *skb)
+/*
+ * Split @skb of the write queue after @len bytes of payload; the second
+ * part follows it in the queue and inherits its marks. A FIN or PSH goes
+ * with the second part.
+ */
+int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 {
-	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb), *ncb;
+	bool sent = skb != xs->send_head && !after(cb->end_seq, xs->snd_nxt);
+	u32 nlen = skb->len - len;
+	unsigned int old = skb->truesize;
+	struct sk_buff *buff;
 
-	if (cb->tcp_flags & TCPHDR_SYN)
-		return true;
-	return !after(cb->end_seq, xs->snd_una + xs->snd_wnd);
+	if (!len || len >= skb->len)
+		return -EINVAL;
+	if (skb_unclone(skb, GFP_ATOMIC))
+		return -ENOMEM;
+	buff = xtcp_alloc_ctl_skb(sk, GFP_ATOMIC);
+	if (!buff)
+		return -ENOMEM;
+	skb_split(skb, buff, len);
+	skb->truesize -= nlen;
+	buff->truesize += nlen;
+	sk_wmem_queued_add(sk, skb->truesize + buff->truesize - old);
+
+	ncb = XTCP_SKB_CB(buff);
+	*ncb = *cb;
+	ncb->seq = cb->seq + len;
+	cb->end_seq = ncb->seq;
+	cb->tcp_flags &= ~(TCPHDR_FIN | TCPHDR_PSH);
+	__skb_queue_after(&sk->sk_write_queue, skb, buff);
+	if (sent) {
+		xs->packets_out++;
+		xs->sacked_out += ncb->sacked;
+		xs->lost_out += ncb->lost;
+		xs->retrans_out += ncb->retrans;
+	}
+	return 0;
 }
 
 /*
- * Send what the window allows from ->send_head on. If the window stops
- * everything with nothing in flight, the retransmission timer doubles as
- * the persist timer and probes the window (timers.c).
+ * Nagle (RFC 896, with Minshall's change as in Linux TCP): a segment
+ * shorter than the MSS waits while an earlier short one is unacknowledged,
+ * unless TCP_NODELAY; it always waits under TCP_CORK or MSG_MORE, until
+ * the cork comes off (or the persist timer pushes it, as TCP's 200 ms
+ * ceiling).
  */
-void xtcp_push_pending(struct sock *sk)
+static bool xtcp_nagle_ok(const struct xtcp_sock *xs, const struct sk_buff *skb,
+			  u32 mss, int nonagle)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if ((nonagle & XTCP_NAGLE_PUSH) || skb->len >= mss ||
+	    (cb->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)))
+		return true;
+	if (nonagle & XTCP_NAGLE_CORK)
+		return false;
+	if (nonagle & XTCP_NAGLE_OFF)
+		return true;
+	return !after(xs->snd_sml, xs->snd_una);
+}
+
+/*
+ * Send what cwnd, the peer's window and Nagle allow from ->send_head on.
+ * If the window stops everything with nothing in flight, the
+ * retransmission timer doubles as the persist timer and probes the
+ * window (timers.c).
+ */
+void __xtcp_push_pending(struct sock *sk, int nonagle)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xtcp_current_mss(sk);
 	struct sk_buff *skb;
 
 	while ((skb = xs->send_head)) {
-		if (!xtcp_window_allows(xs, skb))
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		bool syn = cb->tcp_flags & TCPHDR_SYN;
+
+		if (!syn && xtcp_packets_in_flight(xs) >= xs->snd_cwnd) {
+			xs->cwnd_limited = true;
+			break;
+		}
+		if (!syn && skb->len > mss && xtcp_fragment(sk, skb, mss))
+			break;
+		if (!syn && after(cb->end_seq, xs->snd_una + xs->snd_wnd))
+			break;
+		if (!xtcp_nagle_ok(xs, skb, mss, nonagle))
 			break;
 		if (xtcp_transmit_skb(sk, skb) == -ENOBUFS)
 			break;
-		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
+		xs->snd_nxt = cb->end_seq;
+		xs->packets_out++;
+		xs->bytes_sent += skb->len;
+		if (skb->len < mss)
+			xs->snd_sml = cb->end_seq;
 		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 				NULL : skb->next;
 		xtcp_timer_on_send(sk);
 	}
+	if (!xs->send_head)
+		xs->cwnd_limited = false;
 	if (xs->send_head && xs->snd_una == xs->snd_nxt)
 		xtcp_timer_on_send(sk);
+}
+
+void xtcp_push_pending(struct sock *sk)
+{
+	__xtcp_push_pending(sk, xtcp_sk(sk)->nonagle);
+}
+
+/* Send a sent skb again, cut to the current MSS first. */
+void xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xtcp_current_mss(sk);
+
+	if (skb->len > mss)
+		xtcp_fragment(sk, skb, mss);
+	XTCP_SKB_CB(skb)->retransmitted = 1;
+	xs->total_retrans++;
+	xs->bytes_retrans += skb->len;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
+	xtcp_transmit_skb(sk, skb);
 }
 
 /* Retransmit the oldest unacknowledged skb. */
@@ -226,9 +345,7 @@ void xtcp_retransmit_head(struct sock *sk)
 
 	if (!skb || skb == xs->send_head)
 		return;
-	XTCP_SKB_CB(skb)->retransmitted = 1;
-	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
-	xtcp_transmit_skb(sk, skb);
+	xtcp_retransmit_skb(sk, skb);
 }
 
 /* Active open: queue and send the SYN. */

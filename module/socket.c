@@ -277,6 +277,8 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 	rt = NULL;
 	xs->advmss = min_t(unsigned int,
 			   dst_metric_advmss(__sk_dst_get(sk)), 65495U);
+	if (xs->user_mss)
+		xs->advmss = min(xs->advmss, xs->user_mss);
 	xtcp_sync_mss(sk, dst_mtu(__sk_dst_get(sk)));
 
 	st = secure_tcp_seq_and_ts_off(net, inet->inet_saddr, sk->sk_daddr,
@@ -394,7 +396,12 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
 
 	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
-		if (READ_ONCE(xs->rcv_nxt) != READ_ONCE(xs->copied_seq) &&
+		/* Readable once SO_RCVLOWAT bytes wait (tcp_stream_is_readable()). */
+		int avail = READ_ONCE(xs->rcv_nxt) - READ_ONCE(xs->copied_seq);
+
+		if (avail > 0 && sock_flag(sk, SOCK_DONE))
+			avail--;	/* the FIN is no data */
+		if (avail > 0 && avail >= sock_rcvlowat(sk, 0, INT_MAX) &&
 		    !skb_queue_empty_lockless(&sk->sk_receive_queue))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		if (!(sk->sk_shutdown & SEND_SHUTDOWN)) {
@@ -420,6 +427,81 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 	return mask;
 }
 
+/* A new, empty skb at the tail of the write queue for user data. */
+static struct sk_buff *xtcp_new_data_skb(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = alloc_skb(XTCP_MAX_HEADER, sk->sk_allocation);
+
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, XTCP_MAX_HEADER);
+	memset(XTCP_SKB_CB(skb), 0, sizeof(struct xtcp_skb_cb));
+	XTCP_SKB_CB(skb)->seq = xs->write_seq;
+	XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
+	XTCP_SKB_CB(skb)->tcp_flags = TCPHDR_ACK;
+	sk_wmem_queued_add(sk, skb->truesize);
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	if (!xs->send_head)
+		xs->send_head = skb;
+	return skb;
+}
+
+/*
+ * Copy up to @copy bytes from the user into page fragments of @skb, as
+ * tcp_sendmsg_locked() does. Returns the bytes copied or a negative
+ * errno; 0 means the skb has no fragment slot left.
+ */
+static int xtcp_copy_to_skb(struct sock *sk, struct sk_buff *skb,
+			    struct msghdr *msg, int copy)
+{
+	struct page_frag *pfrag = sk_page_frag(sk);
+	int i = skb_shinfo(skb)->nr_frags;
+	bool merge;
+
+	if (!sk_page_frag_refill(sk, pfrag))
+		return -ENOMEM;
+	merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
+	if (!merge && i >= MAX_SKB_FRAGS)
+		return 0;
+	copy = min_t(int, copy, pfrag->size - pfrag->offset);
+	if (copy_page_from_iter(pfrag->page, pfrag->offset, copy,
+				&msg->msg_iter) != copy)
+		return -EFAULT;
+	if (merge) {
+		skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
+	} else {
+		skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset, copy);
+		get_page(pfrag->page);
+	}
+	pfrag->offset += copy;
+	skb->len += copy;
+	skb->data_len += copy;
+	skb->truesize += copy;
+	sk_wmem_queued_add(sk, copy);
+	return copy;
+}
+
+/* An empty data skb left at the tail by a copy that failed. */
+static void xtcp_drop_empty_tail(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+
+	if (!skb || !xs->send_head || skb->len ||
+	    (XTCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)))
+		return;
+	if (xs->send_head == skb)
+		xs->send_head = NULL;
+	__skb_unlink(skb, &sk->sk_write_queue);
+	xtcp_free_skb(sk, skb);
+}
+
+/*
+ * Queue user data in skbs of up to one MSS, filling the last unsent one
+ * first, and send what Nagle, cwnd and the peer's window allow. MSG_MORE
+ * holds a short tail back like TCP_CORK.
+ */
 static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 {
 	struct sock *sk = sock->sk;
@@ -440,56 +522,71 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	sk_clear_bit(SOCKWQ_ASYNC_NOSPACE, sk);
 
 	while (msg_data_left(msg)) {
-		size_t chunk = min_t(size_t, msg_data_left(msg), xs->mss_cache);
-		struct sk_buff *skb;
+		u32 mss = xtcp_current_mss(sk);
+		struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+		int copy;
 
 		err = -EPIPE;
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
 			goto do_error;
-		if (!sk_stream_memory_free(sk))
-			goto wait_for_space;
-		skb = alloc_skb_with_frags(XTCP_MAX_HEADER, chunk, 0, &err,
-					   sk->sk_allocation);
-		if (!skb)
-			goto wait_for_space;
-		skb_reserve(skb, XTCP_MAX_HEADER);
-		skb->data_len = chunk;
-		skb->len = chunk;
-		if (skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, chunk)) {
-			kfree_skb(skb);
-			err = -EFAULT;
+		/* Only an unsent data skb with room can take more. */
+		if (!xs->send_head || !skb || skb->len >= mss ||
+		    (XTCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN))) {
+			if (!sk_stream_memory_free(sk))
+				goto wait_for_space;
+			skb = xtcp_new_data_skb(sk);
+			if (!skb)
+				goto wait_for_space;
+		}
+		copy = min_t(size_t, msg_data_left(msg), mss - skb->len);
+		copy = xtcp_copy_to_skb(sk, skb, msg, copy);
+		if (copy < 0) {
+			err = copy;
+			if (err == -ENOMEM)
+				goto wait_for_space;
 			goto do_error;
 		}
-		XTCP_SKB_CB(skb)->seq = xs->write_seq;
-		XTCP_SKB_CB(skb)->end_seq = xs->write_seq + chunk;
-		XTCP_SKB_CB(skb)->tcp_flags = TCPHDR_ACK | TCPHDR_PSH;
-		XTCP_SKB_CB(skb)->retransmitted = 0;
-		xs->write_seq += chunk;
-		sk_wmem_queued_add(sk, skb->truesize);
-		__skb_queue_tail(&sk->sk_write_queue, skb);
-		if (!xs->send_head)
-			xs->send_head = skb;
-		copied += chunk;
+		if (!copy) {
+			/* Out of fragment slots: the next skb takes the rest. */
+			XTCP_SKB_CB(skb)->tcp_flags |= TCPHDR_PSH;
+			if (!sk_stream_memory_free(sk))
+				goto wait_for_space;
+			if (!xtcp_new_data_skb(sk))
+				goto wait_for_space;
+			continue;
+		}
+		XTCP_SKB_CB(skb)->end_seq += copy;
+		xs->write_seq += copy;
+		copied += copy;
+		if (skb->len >= mss)
+			xtcp_push_pending(sk);
 		continue;
 
 wait_for_space:
 		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
-		xtcp_push_pending(sk);
+		__xtcp_push_pending(sk, xs->nonagle | XTCP_NAGLE_PUSH);
 		err = sk_stream_wait_memory(sk, &timeo);
 		if (err)
 			goto do_error;
 	}
-	xtcp_push_pending(sk);
+out:
+	xtcp_drop_empty_tail(sk);
+	if (copied) {
+		struct sk_buff *tail = skb_peek_tail(&sk->sk_write_queue);
+
+		if (tail && xs->send_head && !(msg->msg_flags & MSG_MORE))
+			XTCP_SKB_CB(tail)->tcp_flags |= TCPHDR_PSH;
+		__xtcp_push_pending(sk, msg->msg_flags & MSG_MORE ?
+				    XTCP_NAGLE_CORK : xs->nonagle);
+	}
 	release_sock(sk);
 	return copied;
 
 do_error:
-	if (copied) {
-		xtcp_push_pending(sk);
-		release_sock(sk);
-		return copied;
-	}
+	if (copied)
+		goto out;
 out_err:
+	xtcp_drop_empty_tail(sk);
 	err = sk_stream_error(sk, msg->msg_flags, err);
 	release_sock(sk);
 	return err;
@@ -726,6 +823,8 @@ static const struct proto_ops xtcp_stream_ops = {
 	.shutdown = xtcp_shutdown,
 	.sendmsg = xtcp_sendmsg,
 	.recvmsg = xtcp_recvmsg,
+	.setsockopt = xtcp_setsockopt,
+	.getsockopt = xtcp_getsockopt,
 	.mmap = sock_no_mmap,
 	.sendpage = sock_no_sendpage,
 };

@@ -2,13 +2,14 @@
 /*
  * xtcp: per-socket timers.
  *
- * Two timer_lists per socket, as in Linux TCP before its hrtimer
+ * Three timer_lists per socket, as in Linux TCP before its hrtimer
  * conversions:
  *  - rtx_timer retransmits the oldest unacknowledged SYN, SYN-ACK, data or
  *    FIN (RFC 6298), and doubles as the persist timer that probes a zero
  *    window when nothing is in flight;
  *  - sk->sk_timer ends orphaned FIN_WAIT_2 connections after fin_timeout
- *    and sends keepalive probes.
+ *    and sends keepalive probes;
+ *  - delack_timer sends an ACK that waited for data to ride on.
  * (TIME_WAIT has its own hrtimer buckets: timewait.c.)
  *
  * A pending timer holds a socket reference (sk_reset_timer). A timer that
@@ -71,6 +72,7 @@ void xtcp_rtt_sample(struct sock *sk, long m)
 
 static void xtcp_rtx_timer_fn(struct timer_list *t);
 static void xtcp_keepalive_timer_fn(struct timer_list *t);
+static void xtcp_delack_timer_fn(struct timer_list *t);
 
 void xtcp_init_timers(struct sock *sk)
 {
@@ -78,7 +80,47 @@ void xtcp_init_timers(struct sock *sk)
 
 	timer_setup(&xs->rtx_timer, xtcp_rtx_timer_fn, 0);
 	timer_setup(&sk->sk_timer, xtcp_keepalive_timer_fn, 0);
+	timer_setup(&xs->delack_timer, xtcp_delack_timer_fn, 0);
 	xs->deferred = 0;
+}
+
+/* Keepalive settings: the socket's (TCP_KEEP*), else the namespace's. */
+int xtcp_keepalive_time(const struct sock *sk)
+{
+	return xtcp_sk(sk)->keepalive_time ? :
+	       xtcp_knob(sock_net(sk), XTCP_KNOB_keepalive_time);
+}
+
+int xtcp_keepalive_intvl(const struct sock *sk)
+{
+	return xtcp_sk(sk)->keepalive_intvl ? :
+	       xtcp_knob(sock_net(sk), XTCP_KNOB_keepalive_intvl);
+}
+
+int xtcp_keepalive_probes(const struct sock *sk)
+{
+	return xtcp_sk(sk)->keepalive_probes ? :
+	       xtcp_knob(sock_net(sk), XTCP_KNOB_keepalive_probes);
+}
+
+/* Received data waits for its ACK: at most delack_ms. */
+void xtcp_timer_delack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!timer_pending(&xs->delack_timer))
+		sk_reset_timer(sk, &xs->delack_timer, jiffies +
+			       msecs_to_jiffies(xtcp_knob(sock_net(sk),
+							  XTCP_KNOB_delack_ms)));
+}
+
+/* An ACK left: the delayed one is not owed any more. */
+void xtcp_timer_delack_cancel(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (timer_pending(&xs->delack_timer))
+		sk_stop_timer(sk, &xs->delack_timer);
 }
 
 /* Stop every timer and drop the references they and deferrals held. */
@@ -88,9 +130,14 @@ void xtcp_clear_timers(struct sock *sk)
 
 	sk_stop_timer(sk, &xs->rtx_timer);
 	sk_stop_timer(sk, &sk->sk_timer);
+	sk_stop_timer(sk, &xs->delack_timer);
 	if (test_and_clear_bit(XTCP_RTX_DEFERRED, &xs->deferred))
 		__sock_put(sk);
 	if (test_and_clear_bit(XTCP_KEEPALIVE_DEFERRED, &xs->deferred))
+		__sock_put(sk);
+	if (test_and_clear_bit(XTCP_DELACK_DEFERRED, &xs->deferred))
+		__sock_put(sk);
+	if (test_and_clear_bit(XTCP_MTU_DEFERRED, &xs->deferred))
 		__sock_put(sk);
 }
 
@@ -143,7 +190,7 @@ void xtcp_timer_keepalive(struct sock *sk)
 		return;		/* the FIN_WAIT_2 timer owns sk_timer */
 	if (sock_flag(sk, SOCK_KEEPOPEN) && xtcp_keepalive_state(sk))
 		sk_reset_timer(sk, &sk->sk_timer, jiffies + HZ *
-			       xtcp_knob(sock_net(sk), XTCP_KNOB_keepalive_time));
+			       xtcp_keepalive_time(sk));
 	else
 		sk_stop_timer(sk, &sk->sk_timer);
 }
@@ -179,7 +226,8 @@ static bool xtcp_write_timeout(struct sock *sk)
 	unsigned int boundary;
 
 	if (sk->sk_state == TCP_SYN_SENT) {
-		if (xs->retransmits >= xtcp_knob(net, XTCP_KNOB_syn_retries)) {
+		if (xs->retransmits >= (xs->syn_retries ? :
+					xtcp_knob(net, XTCP_KNOB_syn_retries))) {
 			XTCP_INC_STATS(net, XTCP_MIB_ATTEMPTFAILS);
 			xtcp_write_err(sk, ETIMEDOUT);
 			return true;
@@ -197,11 +245,19 @@ static bool xtcp_write_timeout(struct sock *sk)
 	if (xs->retransmits >= xtcp_knob(net, XTCP_KNOB_retries1))
 		__dst_negative_advice(sk);
 
+	/* TCP_USER_TIMEOUT replaces retries2 when set (RFC 5482). */
+	if (xs->user_timeout && xs->retrans_stamp &&
+	    time_after_eq(jiffies, xs->retrans_stamp +
+			  msecs_to_jiffies(xs->user_timeout))) {
+		xtcp_write_err(sk, ETIMEDOUT);
+		return true;
+	}
+
 	if (sock_flag(sk, SOCK_DEAD))
 		boundary = xtcp_knob(net, XTCP_KNOB_orphan_retries) ? : 8;
 	else
 		boundary = xtcp_knob(net, XTCP_KNOB_retries2);
-	if (xs->retrans_stamp &&
+	if (!xs->user_timeout && xs->retrans_stamp &&
 	    time_after_eq(jiffies, xs->retrans_stamp +
 			  xtcp_model_timeout(sk, boundary, xtcp_rto_min(sk)))) {
 		xtcp_write_err(sk, ETIMEDOUT);
@@ -218,15 +274,34 @@ static void xtcp_backoff(struct sock *sk)
 	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
 }
 
-/* The peer's window holds everything back and nothing is in flight. */
+/*
+ * Nothing in flight, and data waits: held by a cork (whose time is up,
+ * as TCP's 200 ms ceiling) or by the peer's window. A window too small
+ * for the next skb gets what fits (tcp_write_wakeup()); a zero window
+ * gets a probe, with back-off (RFC 9293 3.8.6.1).
+ */
 static void xtcp_persist_timeout(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xs->send_head;
 	unsigned int max_probes;
+	u32 room;
 
-	xtcp_push_pending(sk);
+	room = xs->snd_una + xs->snd_wnd - XTCP_SKB_CB(skb)->seq;
+	if ((s32)room > 0 && room < skb->len)
+		xtcp_fragment(sk, skb, room);
+	__xtcp_push_pending(sk, XTCP_NAGLE_PUSH);
 	if (!xs->send_head || xs->snd_una != xs->snd_nxt)
 		return;		/* the window opened */
+
+	if (xs->user_timeout && xs->probes_out && xs->retrans_stamp &&
+	    time_after_eq(jiffies, xs->retrans_stamp +
+			  msecs_to_jiffies(xs->user_timeout))) {
+		xtcp_write_err(sk, ETIMEDOUT);
+		return;
+	}
+	if (!xs->probes_out)
+		xs->retrans_stamp = jiffies;
 
 	max_probes = xtcp_knob(sock_net(sk), XTCP_KNOB_retries2);
 	if (sock_flag(sk, SOCK_DEAD))
@@ -259,15 +334,23 @@ static void xtcp_rtx_timeout(struct sock *sk)
 		return;
 
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUTS);
-	if (XTCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN)
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNRETRANS);
 	if (!xs->retrans_stamp)
 		xs->retrans_stamp = XTCP_SKB_CB(skb)->when ? : jiffies;
-	xs->retransmits++;
-	/* What follows the head was probably lost too: resend it as ACKs come. */
-	xs->in_recovery = true;
-	xs->high_seq = xs->snd_nxt;
-	xtcp_retransmit_head(sk);
+	if (XTCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNRETRANS);
+		xs->retransmits++;
+		xtcp_retransmit_head(sk);
+	} else {
+		/*
+		 * Everything in flight is deemed lost: slow start from one
+		 * segment, resending the lost ones as ACKs come (RFC 5681
+		 * 3.1, RFC 6298 5.4).
+		 */
+		xtcp_cong_on_rto(sk);
+		xtcp_mark_all_lost(sk);
+		xs->retransmits++;
+		xtcp_xmit_retransmit_queue(sk);
+	}
 	xtcp_backoff(sk);
 }
 
@@ -286,8 +369,8 @@ static void xtcp_keepalive_timeout(struct sock *sk)
 	if (!sock_flag(sk, SOCK_KEEPOPEN) || !xtcp_keepalive_state(sk))
 		return;
 
-	ktime = xtcp_knob(net, XTCP_KNOB_keepalive_time) * HZ;
-	intvl = xtcp_knob(net, XTCP_KNOB_keepalive_intvl) * HZ;
+	ktime = xtcp_keepalive_time(sk) * HZ;
+	intvl = xtcp_keepalive_intvl(sk) * HZ;
 	/* Data in flight: the retransmission timer watches the peer. */
 	if (xs->snd_una != xs->snd_nxt || xs->send_head) {
 		sk_reset_timer(sk, &sk->sk_timer, jiffies + ktime);
@@ -298,7 +381,10 @@ static void xtcp_keepalive_timeout(struct sock *sk)
 		sk_reset_timer(sk, &sk->sk_timer, jiffies + ktime - idle);
 		return;
 	}
-	if (xs->probes_out >= xtcp_knob(net, XTCP_KNOB_keepalive_probes)) {
+	if (xs->probes_out >= xtcp_keepalive_probes(sk) ||
+	    (xs->user_timeout && xs->probes_out &&
+	     time_after_eq(jiffies, xs->rcv_tstamp +
+			   msecs_to_jiffies(xs->user_timeout)))) {
 		xtcp_send_active_reset(sk, GFP_ATOMIC);
 		xtcp_write_err(sk, ETIMEDOUT);
 		return;
@@ -317,6 +403,31 @@ static void xtcp_rtx_timer_fn(struct timer_list *t)
 	if (!sock_owned_by_user(sk))
 		xtcp_rtx_timeout(sk);
 	else if (!test_and_set_bit(XTCP_RTX_DEFERRED, &xs->deferred))
+		sock_hold(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+static void xtcp_delack_timeout(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN ||
+	    xs->rcv_nxt == xs->rcv_wup)
+		return;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DELAYEDACKS);
+	xtcp_send_ack(sk);
+}
+
+static void xtcp_delack_timer_fn(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, delack_timer);
+	struct sock *sk = &xs->inet.sk;
+
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk))
+		xtcp_delack_timeout(sk);
+	else if (!test_and_set_bit(XTCP_DELACK_DEFERRED, &xs->deferred))
 		sock_hold(sk);
 	bh_unlock_sock(sk);
 	sock_put(sk);
@@ -351,6 +462,14 @@ void xtcp_release_cb(struct sock *sk)
 	}
 	if (test_and_clear_bit(XTCP_KEEPALIVE_DEFERRED, &xs->deferred)) {
 		xtcp_keepalive_timeout(sk);
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(XTCP_DELACK_DEFERRED, &xs->deferred)) {
+		xtcp_delack_timeout(sk);
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(XTCP_MTU_DEFERRED, &xs->deferred)) {
+		xtcp_mtu_reduced(sk);
 		__sock_put(sk);
 	}
 }

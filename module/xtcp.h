@@ -21,6 +21,8 @@
 
 #include <linux/types.h>
 #include <linux/list.h>
+#include <linux/rbtree.h>
+#include <linux/timer.h>
 #include <linux/spinlock.h>
 #include <linux/rhashtable-types.h>
 #include <linux/skbuff.h>
@@ -89,6 +91,16 @@ enum xtcp_mib_field {
 	XTCP_MIB_TWREUSED,
 	XTCP_MIB_TWOVERFLOW,
 	XTCP_MIB_TWNOMEM,
+	XTCP_MIB_PAWSDROP,
+	XTCP_MIB_OFOQUEUE,
+	XTCP_MIB_OFOMERGE,
+	XTCP_MIB_DSACKSENT,
+	XTCP_MIB_DSACKRECV,
+	XTCP_MIB_SACKRECOVERY,
+	XTCP_MIB_RENORECOVERY,
+	XTCP_MIB_DELAYEDACKS,
+	XTCP_MIB_ICMPFRAGNEEDED,
+	XTCP_MIB_ICMPERRORS,
 	XTCP_MIB_MAX
 };
 
@@ -143,6 +155,14 @@ static inline int xtcp_knob(const struct net *net, enum xtcp_knob k)
 #define XTCP_INC_STATS(net, field) \
 	SNMP_INC_STATS(xtcp_pernet(net)->mib, field)
 
+/* A SACK block (RFC 2018), host byte order: [start, end). */
+struct xtcp_sack_block {
+	u32 start;
+	u32 end;
+};
+
+#define XTCP_MAX_SACKS	4
+
 /* Negotiated options and what the peer sent in its last segment. */
 struct xtcp_options {
 	u16 mss;		/* peer's MSS option, 0 if absent */
@@ -154,7 +174,23 @@ struct xtcp_options {
 	u8 rcv_wscale;		/* our shift */
 	u32 rcv_tsval;		/* timestamp value of the segment parsed */
 	u32 rcv_tsecr;		/* echo of the segment parsed */
+	u8 num_sacks;		/* SACK blocks in the segment parsed */
+	struct xtcp_sack_block sacks[XTCP_MAX_SACKS];
 };
+
+struct xtcp_cong_ops;
+
+/* Congestion state, as Linux's TCP_CA_* (TCP_INFO's tcpi_ca_state). */
+enum xtcp_ca_state {
+	XTCP_CA_OPEN = 0,
+	XTCP_CA_RECOVERY = 3,
+	XTCP_CA_LOSS = 4,
+};
+
+/* Nagle modes, as Linux's TCP_NAGLE_* (xtcp_sock.nonagle). */
+#define XTCP_NAGLE_OFF		1	/* TCP_NODELAY */
+#define XTCP_NAGLE_CORK		2	/* TCP_CORK */
+#define XTCP_NAGLE_PUSH		4	/* send what is queued now */
 
 /* Listener state: half-open children and children ready for accept(). */
 struct xtcp_listen_queue {
@@ -169,6 +205,8 @@ struct xtcp_listen_queue {
 enum {
 	XTCP_RTX_DEFERRED,
 	XTCP_KEEPALIVE_DEFERRED,
+	XTCP_DELACK_DEFERRED,
+	XTCP_MTU_DEFERRED,
 };
 
 /*
@@ -222,8 +260,63 @@ struct xtcp_sock {
 	u32 rto;
 	u8 retransmits;		/* consecutive time-outs of the head */
 	u8 dupacks;		/* duplicate ACKs in a row */
-	bool in_recovery;	/* retransmitting what was lost before high_seq */
 	u32 high_seq;		/* snd_nxt when loss was detected */
+	u32 mtu_info;		/* ICMP's next-hop MTU, for XTCP_MTU_DEFERRED */
+
+	/*
+	 * Congestion control (cong.c), in segments. packets_out counts the
+	 * skbs sent and not yet cumulatively acknowledged; of those,
+	 * sacked_out were SACKed, lost_out are deemed lost and retrans_out
+	 * were retransmitted since (the RFC 6675 pipe follows from these).
+	 */
+	const struct xtcp_cong_ops *cc;
+	u32 snd_cwnd;
+	u32 snd_ssthresh;
+	u32 snd_cwnd_cnt;	/* ACKed segments towards the next increase */
+	u32 packets_out;
+	u32 sacked_out;
+	u32 lost_out;
+	u32 retrans_out;
+	u8 ca_state;		/* enum xtcp_ca_state */
+	bool cwnd_limited;	/* the last push stopped at cwnd */
+	u64 cc_priv[6];		/* the algorithm's own state */
+
+	/* Sending: Nagle (XTCP_NAGLE_*), MSS set by TCP_MAXSEG. */
+	u8 nonagle;
+	u16 user_mss;
+	u32 snd_sml;		/* end of the last short segment sent */
+
+	/* Receiving: out-of-order queue, SACK blocks to send, ACK timing. */
+	struct rb_root ooo_queue;
+	u32 ooo_last_seq;	/* start of the last out-of-order segment */
+	struct xtcp_sack_block dsack;	/* D-SACK to report, if dsack_pending */
+	bool dsack_pending;
+	u8 quickack;		/* ACKs still to send at once (start-up) */
+	u16 rcv_mss;		/* largest payload seen from the peer */
+	u32 rcv_unacked;	/* payload bytes received since our last ACK */
+	struct timer_list delack_timer;
+
+	/* Per-socket settings (0: the namespace's knob). */
+	int keepalive_time;	/* seconds */
+	int keepalive_intvl;	/* seconds */
+	int keepalive_probes;
+	int syn_retries;
+	u32 user_timeout;	/* TCP_USER_TIMEOUT, ms */
+
+	/* Statistics for TCP_INFO. */
+	u64 bytes_acked;
+	u64 bytes_received;
+	u64 bytes_sent;
+	u64 bytes_retrans;
+	u32 total_retrans;
+	u32 segs_in;
+	u32 segs_out;
+	u32 data_segs_in;
+	u32 data_segs_out;
+	u32 dsack_dups;
+	u32 rtt_min;		/* us */
+	unsigned long last_data_sent;	/* jiffies */
+	unsigned long last_data_recv;
 	u8 probes_out;		/* unanswered keepalive probes */
 	unsigned long retrans_stamp;	/* first retransmission, jiffies */
 	unsigned long rcv_tstamp;	/* last segment from the peer */
@@ -254,10 +347,20 @@ struct xtcp_skb_cb {
 	u32 when;		/* jiffies of last transmission */
 	u32 tw_isn;		/* ISN for a SYN that replaced a TIME_WAIT */
 	u8 tcp_flags;		/* TCPHDR_* */
-	u8 retransmitted:1;
+	u8 retransmitted:1,	/* ever retransmitted (Karn) */
+	   sacked:1,		/* the peer SACKed it */
+	   lost:1,		/* deemed lost, to retransmit */
+	   retrans:1;		/* retransmitted since marked lost */
 };
 
 #define XTCP_SKB_CB(skb) ((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+/* RFC 6675 pipe: segments believed to be in the network. */
+static inline u32 xtcp_packets_in_flight(const struct xtcp_sock *xs)
+{
+	return xs->packets_out - xs->sacked_out - xs->lost_out +
+	       xs->retrans_out;
+}
 
 /* Room for every header below ours, and ours with options. */
 #define XTCP_MAX_HEADER	(MAX_TCP_HEADER + 40)
@@ -291,6 +394,52 @@ void xtcp_ctrl_net_exit(struct xtcp_net *xn);
 /* socket.c */
 int xtcp_socket_init(void);
 void xtcp_socket_exit(void);
+
+/* cong.c: congestion control (NewReno, CUBIC). */
+struct xtcp_cong_ops {
+	const char *name;
+	void (*init)(struct sock *sk);
+	/* cwnd after a loss: the new ssthresh */
+	u32 (*ssthresh)(struct sock *sk);
+	/* @acked segments were acknowledged in the open state */
+	void (*cong_avoid)(struct sock *sk, u32 acked);
+};
+
+#define XTCP_INIT_CWND	10	/* RFC 6928 */
+#define XTCP_QUICKACKS	16	/* segments ACKed at once at the start */
+#define XTCP_CONG_NAME_MAX	16
+
+void xtcp_cong_init(struct sock *sk);
+const struct xtcp_cong_ops *xtcp_cong_find(const char *name);
+void xtcp_cong_on_ack(struct sock *sk, u32 acked);
+void xtcp_cong_enter_recovery(struct sock *sk);
+void xtcp_cong_exit_recovery(struct sock *sk);
+void xtcp_cong_on_rto(struct sock *sk);
+
+/* sack.c: the SACK scoreboard and loss recovery (RFC 6675, RFC 6582). */
+void xtcp_sack_process(struct sock *sk, u32 ack);
+void xtcp_mark_lost(struct sock *sk);
+void xtcp_mark_all_lost(struct sock *sk);
+void xtcp_skb_unaccount(struct xtcp_sock *xs, struct sk_buff *skb);
+void xtcp_xmit_retransmit_queue(struct sock *sk);
+void xtcp_simple_retransmit(struct sock *sk);
+
+/* ofo.c: out-of-order queue and the SACK blocks we send. */
+bool xtcp_ofo_queue(struct sock *sk, struct sk_buff *skb);
+bool xtcp_ofo_drain(struct sock *sk);
+void xtcp_ofo_purge(struct sock *sk);
+int xtcp_sack_blocks(const struct sock *sk, struct xtcp_sack_block *out,
+		     int max);
+void xtcp_dsack_set(struct sock *sk, u32 seq, u32 end_seq);
+
+/* sockopt.c */
+int xtcp_setsockopt(struct socket *sock, int level, int optname,
+		    sockptr_t optval, unsigned int optlen);
+int xtcp_getsockopt(struct socket *sock, int level, int optname,
+		    char __user *optval, int __user *optlen);
+
+/* icmp (input.c) */
+void xtcp_mtu_reduced(struct sock *sk);
 
 /* lifecycle.c */
 void xtcp_init_sock(struct sock *sk);
@@ -347,15 +496,21 @@ void xtcp_send_ack_reply(struct net *net, struct sk_buff *skb, u32 seq,
 void xtcp_send_cookie_synack(struct net *net, struct sk_buff *skb, u32 isn,
 			     u16 mss);
 u16 xtcp_select_window(struct sock *sk);
+void __xtcp_push_pending(struct sock *sk, int nonagle);
+int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
+u32 xtcp_current_mss(struct sock *sk);
+void xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 void xtcp_sync_mss(struct sock *sk, u32 pmtu);
 void xtcp_free_skb(struct sock *sk, struct sk_buff *skb);
 
 /* options.c */
 void xtcp_parse_options(const struct tcphdr *th, struct xtcp_options *opt,
 			bool syn);
-unsigned int xtcp_options_size(const struct xtcp_sock *xs, u8 flags);
+unsigned int xtcp_options_size(const struct xtcp_sock *xs, u8 flags,
+			       const struct xtcp_sack_block *sacks, int nsacks);
 void xtcp_write_options(__be32 *ptr, const struct xtcp_sock *xs, u8 flags,
-			u32 tsval);
+			u32 tsval, const struct xtcp_sack_block *sacks,
+			int nsacks);
 
 /* timers.c */
 void xtcp_init_timers(struct sock *sk);
@@ -365,6 +520,11 @@ void xtcp_timer_on_ack(struct sock *sk);
 void xtcp_timer_rearm_rtx(struct sock *sk);
 void xtcp_timer_fin_wait2(struct sock *sk);
 void xtcp_timer_keepalive(struct sock *sk);
+void xtcp_timer_delack(struct sock *sk);
+void xtcp_timer_delack_cancel(struct sock *sk);
+int xtcp_keepalive_time(const struct sock *sk);
+int xtcp_keepalive_intvl(const struct sock *sk);
+int xtcp_keepalive_probes(const struct sock *sk);
 void xtcp_release_cb(struct sock *sk);
 void xtcp_rtt_sample(struct sock *sk, long rtt);
 u32 xtcp_rto_min(const struct sock *sk);

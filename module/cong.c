@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: congestion control.
+ *
+ * The window is counted in segments, as in Linux TCP. A connection starts
+ * with 10 segments (RFC 6928) and no ssthresh, grows in slow start and
+ * then by the algorithm's congestion avoidance, but only while it is
+ * limited by cwnd and not in loss recovery (RFC 7661's idea, as Linux's
+ * tcp_is_cwnd_limited()). A loss detected by duplicate ACKs or SACK sets
+ * ssthresh from the algorithm and cwnd to it (RFC 6675 5); a
+ * retransmission time-out sets cwnd to one segment (RFC 5681 3.1).
+ *
+ * Two algorithms: NewReno (RFC 5681, RFC 6582) and CUBIC (RFC 9438), the
+ * default. The knob congestion_control picks a new socket's algorithm;
+ * TCP_CONGESTION ("reno", "cubic") picks it per socket.
+ */
+#include <linux/kernel.h>
+#include <linux/math64.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+/* RFC 5681 3.1 slow start; returns the ACKed segments left over. */
+static u32 xtcp_slow_start(struct xtcp_sock *xs, u32 acked)
+{
+	u32 cwnd = min(xs->snd_cwnd + acked, xs->snd_ssthresh);
+
+	acked -= cwnd - xs->snd_cwnd;
+	xs->snd_cwnd = cwnd;
+	return acked;
+}
+
+/* One segment more for every @w segments ACKed (tcp_cong_avoid_ai()). */
+static void xtcp_cong_avoid_ai(struct xtcp_sock *xs, u32 w, u32 acked)
+{
+	if (xs->snd_cwnd_cnt >= w) {
+		xs->snd_cwnd_cnt = 0;
+		xs->snd_cwnd++;
+	}
+	xs->snd_cwnd_cnt += acked;
+	if (xs->snd_cwnd_cnt >= w) {
+		xs->snd_cwnd += xs->snd_cwnd_cnt / w;
+		xs->snd_cwnd_cnt -= (xs->snd_cwnd_cnt / w) * w;
+	}
+}
+
+/* NewReno */
+
+static void xtcp_reno_init(struct sock *sk)
+{
+}
+
+static u32 xtcp_reno_ssthresh(struct sock *sk)
+{
+	return max(xtcp_sk(sk)->snd_cwnd >> 1, 2U);
+}
+
+static void xtcp_reno_cong_avoid(struct sock *sk, u32 acked)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->snd_cwnd < xs->snd_ssthresh) {
+		acked = xtcp_slow_start(xs, acked);
+		if (!acked)
+			return;
+	}
+	xtcp_cong_avoid_ai(xs, xs->snd_cwnd, acked);
+}
+
+static const struct xtcp_cong_ops xtcp_reno = {
+	.name = "reno",
+	.init = xtcp_reno_init,
+	.ssthresh = xtcp_reno_ssthresh,
+	.cong_avoid = xtcp_reno_cong_avoid,
+};
+
+/*
+ * CUBIC (RFC 9438): W(t) = C * (t - K)^3 + W_max, with C = 0.4 and
+ * beta = 0.7, t counted from the start of the congestion avoidance epoch
+ * and looked one RTT ahead; never slower than the Reno-friendly estimate
+ * W_est (section 4.3). Times in ms, windows in segments.
+ */
+struct xtcp_cubic {
+	u32 w_max;		/* cwnd before the last reduction */
+	u32 w_last_max;		/* w_max before that, for fast convergence */
+	u32 epoch_start;	/* ms; 0: no epoch yet */
+	u32 k_ms;		/* K */
+	u32 origin;		/* W_max of this epoch */
+	u32 pad;
+	u64 w_est;		/* Reno-friendly window, << 20 */
+};
+
+#define CUBIC_BETA_NUM	7	/* beta = 7 / 10 */
+#define CUBIC_BETA_DEN	10
+/* alpha = 3 * (1 - beta) / (1 + beta) = 0.5294, << 20 */
+#define CUBIC_ALPHA	555102ULL
+
+static struct xtcp_cubic *xtcp_cubic(struct sock *sk)
+{
+	BUILD_BUG_ON(sizeof(struct xtcp_cubic) > sizeof(xtcp_sk(sk)->cc_priv));
+	return (struct xtcp_cubic *)xtcp_sk(sk)->cc_priv;
+}
+
+/* The integer cube root of @a: the largest r with r^3 <= a. */
+static u32 xtcp_cbrt(u64 a)
+{
+	u32 lo = 0, hi = 1U << 21;	/* (2^21)^3 = 2^63 */
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo + 1) / 2;
+
+		if ((u64)mid * mid * mid <= a)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+static void xtcp_cubic_init(struct sock *sk)
+{
+	memset(xtcp_cubic(sk), 0, sizeof(struct xtcp_cubic));
+}
+
+static u32 xtcp_cubic_ssthresh(struct sock *sk)
+{
+	struct xtcp_cubic *ca = xtcp_cubic(sk);
+	u32 cwnd = xtcp_sk(sk)->snd_cwnd;
+
+	ca->epoch_start = 0;
+	/* Fast convergence (section 4.7): yield to newer flows. */
+	if (cwnd < ca->w_last_max) {
+		ca->w_last_max = cwnd;
+		ca->w_max = cwnd * (CUBIC_BETA_DEN + CUBIC_BETA_NUM) /
+			    (2 * CUBIC_BETA_DEN);
+	} else {
+		ca->w_last_max = cwnd;
+		ca->w_max = cwnd;
+	}
+	return max(cwnd * CUBIC_BETA_NUM / CUBIC_BETA_DEN, 2U);
+}
+
+/* Segments ACKed per one segment of growth, from W_cubic and W_est. */
+static u32 xtcp_cubic_cnt(struct sock *sk, u32 acked)
+{
+	struct xtcp_cubic *ca = xtcp_cubic(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 cwnd = xs->snd_cwnd, now = xtcp_clock_ms(), cnt, est;
+	s64 t, target;
+
+	if (!ca->epoch_start) {
+		ca->epoch_start = now ? : 1;
+		if (cwnd < ca->w_max) {
+			/* K = cbrt((W_max - cwnd) / C), in ms: 1e9 / 0.4 */
+			ca->k_ms = xtcp_cbrt((u64)(ca->w_max - cwnd) *
+					     2500000000ULL);
+			ca->origin = ca->w_max;
+		} else {
+			ca->k_ms = 0;
+			ca->origin = cwnd;
+		}
+		ca->w_est = (u64)cwnd << 20;
+	}
+
+	t = (s32)(now - ca->epoch_start) +
+	    jiffies_to_msecs(xs->srtt >> 3) - (s64)ca->k_ms;
+	t = clamp_t(s64, t, -(1LL << 20), 1LL << 20);
+	/* C * t^3 with C = 0.4 per s^3 and t in ms: 2 t^3 / 5e9 */
+	target = ca->origin + div_s64(div_s64(t * t * t * 2, 5000000), 1000);
+
+	if (target > cwnd) {
+		/* At most 1.5 times per RTT (section 4.4). */
+		target = min_t(s64, target, cwnd + cwnd / 2);
+		cnt = cwnd / (u32)(target - cwnd);
+	} else {
+		cnt = 100 * cwnd;	/* plateau: grow very slowly */
+	}
+
+	ca->w_est += div_u64(CUBIC_ALPHA * acked, cwnd);
+	est = ca->w_est >> 20;
+	if (est > cwnd)
+		cnt = min(cnt, cwnd / (est - cwnd));
+	return max(cnt, 1U);
+}
+
+static void xtcp_cubic_cong_avoid(struct sock *sk, u32 acked)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->snd_cwnd < xs->snd_ssthresh) {
+		acked = xtcp_slow_start(xs, acked);
+		if (!acked)
+			return;
+	}
+	xtcp_cong_avoid_ai(xs, xtcp_cubic_cnt(sk, acked), acked);
+}
+
+static const struct xtcp_cong_ops xtcp_cubic_ops = {
+	.name = "cubic",
+	.init = xtcp_cubic_init,
+	.ssthresh = xtcp_cubic_ssthresh,
+	.cong_avoid = xtcp_cubic_cong_avoid,
+};
+
+/* Indexed by the knob congestion_control. */
+static const struct xtcp_cong_ops *const xtcp_cong_algos[] = {
+	&xtcp_reno,
+	&xtcp_cubic_ops,
+};
+
+const struct xtcp_cong_ops *xtcp_cong_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(xtcp_cong_algos); i++)
+		if (!strcmp(xtcp_cong_algos[i]->name, name))
+			return xtcp_cong_algos[i];
+	return NULL;
+}
+
+/* A new socket: the namespace's algorithm, the initial window. */
+void xtcp_cong_init(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int i = xtcp_knob(sock_net(sk), XTCP_KNOB_congestion_control);
+
+	xs->cc = xtcp_cong_algos[clamp(i, 0, (int)ARRAY_SIZE(xtcp_cong_algos) - 1)];
+	xs->snd_cwnd = XTCP_INIT_CWND;
+	xs->snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	xs->snd_cwnd_cnt = 0;
+	xs->ca_state = XTCP_CA_OPEN;
+	xs->cc->init(sk);
+}
+
+/* @acked segments were newly acknowledged outside fast recovery. */
+void xtcp_cong_on_ack(struct sock *sk, u32 acked)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!acked || xs->ca_state == XTCP_CA_RECOVERY || !xs->cwnd_limited)
+		return;
+	xs->cc->cong_avoid(sk, acked);
+	xs->snd_cwnd = min(xs->snd_cwnd, 65535U * 16);
+}
+
+/* Duplicate ACKs or SACK found a loss: RFC 6675 section 5. */
+void xtcp_cong_enter_recovery(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->snd_ssthresh = xs->cc->ssthresh(sk);
+	xs->snd_cwnd = xs->snd_ssthresh;
+	xs->snd_cwnd_cnt = 0;
+	xs->ca_state = XTCP_CA_RECOVERY;
+	xs->high_seq = xs->snd_nxt;
+}
+
+/* Everything sent before the loss is acknowledged. */
+void xtcp_cong_exit_recovery(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->ca_state == XTCP_CA_RECOVERY)
+		xs->snd_cwnd = max(xs->snd_ssthresh, 2U);
+	xs->ca_state = XTCP_CA_OPEN;
+	xs->dupacks = 0;
+}
+
+/* A retransmission time-out: RFC 5681 3.1 (5.5), one segment. */
+void xtcp_cong_on_rto(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	/* A time-out of a retransmission keeps the first reduction. */
+	if (xs->ca_state != XTCP_CA_LOSS || !xs->retransmits)
+		xs->snd_ssthresh = xs->cc->ssthresh(sk);
+	xs->snd_cwnd = 1;
+	xs->snd_cwnd_cnt = 0;
+	xs->ca_state = XTCP_CA_LOSS;
+	xs->high_seq = xs->snd_nxt;
+	xs->dupacks = 0;
+}

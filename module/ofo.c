@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: the out-of-order queue and the SACK blocks we send.
+ *
+ * Segments that arrive beyond rcv_nxt wait in an rbtree ordered by
+ * sequence number, charged to the receive buffer like queued data, their
+ * headers already pulled. A segment that brings nothing new is dropped
+ * and reported as a duplicate (D-SACK, RFC 2883); one that covers others
+ * replaces them. Partial overlaps stay: the reader skips what it already
+ * has, by sequence number. When rcv_nxt reaches the front of the tree,
+ * the contiguous run moves to the receive queue.
+ *
+ * The SACK blocks (RFC 2018) are computed from the tree when an ACK is
+ * built: the run holding the latest out-of-order segment first, then the
+ * others in sequence order; a pending D-SACK block goes before them all.
+ * Everything here runs under the socket lock.
+ */
+#include <linux/kernel.h>
+#include <linux/rbtree.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+/* Report [seq, end_seq) as received twice, on the next ACK. */
+void xtcp_dsack_set(struct sock *sk, u32 seq, u32 end_seq)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->rx_opt.sack_ok || !before(seq, end_seq))
+		return;
+	xs->dsack.start = seq;
+	xs->dsack.end = end_seq;
+	xs->dsack_pending = true;
+}
+
+static void xtcp_ofo_drop(struct sock *sk, struct sk_buff *skb)
+{
+	rb_erase(&skb->rbnode, &xtcp_sk(sk)->ooo_queue);
+	kfree_skb(skb);
+}
+
+/*
+ * Keep @skb (payload only, charged to @sk) until the hole before it is
+ * filled. Returns false if it brought nothing new: the caller frees it.
+ */
+bool xtcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct rb_node **p = &xs->ooo_queue.rb_node, *parent = NULL;
+	u32 seq = XTCP_SKB_CB(skb)->seq, end = XTCP_SKB_CB(skb)->end_seq;
+	struct sk_buff *next;
+
+	while (*p) {
+		struct sk_buff *s = rb_to_skb(*p);
+		struct xtcp_skb_cb *c = XTCP_SKB_CB(s);
+
+		parent = *p;
+		if (before(seq, c->seq)) {
+			p = &parent->rb_left;
+			continue;
+		}
+		if (before(seq, c->end_seq)) {
+			if (!after(end, c->end_seq)) {
+				/* All of it is here already. */
+				xtcp_dsack_set(sk, seq, end);
+				return false;
+			}
+			if (seq == c->seq) {
+				/* It covers @s and more: take its place. */
+				rb_replace_node(&s->rbnode, &skb->rbnode,
+						&xs->ooo_queue);
+				xtcp_dsack_set(sk, seq, c->end_seq);
+				kfree_skb(s);
+				goto merge_right;
+			}
+		}
+		p = &parent->rb_right;
+	}
+	rb_link_node(&skb->rbnode, parent, p);
+	rb_insert_color(&skb->rbnode, &xs->ooo_queue);
+
+merge_right:
+	/* Drop what the new segment covers entirely. */
+	while ((next = skb_rb_next(skb)) &&
+	       !after(XTCP_SKB_CB(next)->end_seq, end)) {
+		xtcp_dsack_set(sk, XTCP_SKB_CB(next)->seq,
+			       XTCP_SKB_CB(next)->end_seq);
+		xtcp_ofo_drop(sk, next);
+	}
+	xs->ooo_last_seq = seq;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFOQUEUE);
+	return true;
+}
+
+/*
+ * rcv_nxt moved: move what is now in order to the receive queue. Returns
+ * true if that reached the peer's FIN (rcv_nxt then stops before it).
+ */
+bool xtcp_ofo_drain(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct rb_node *p;
+
+	while ((p = rb_first(&xs->ooo_queue))) {
+		struct sk_buff *skb = rb_to_skb(p);
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		bool fin = cb->tcp_flags & TCPHDR_FIN;
+
+		if (after(cb->seq, xs->rcv_nxt))
+			break;
+		if (!after(cb->end_seq, xs->rcv_nxt)) {
+			xtcp_ofo_drop(sk, skb);
+			continue;
+		}
+		rb_erase(p, &xs->ooo_queue);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFOMERGE);
+		xs->bytes_received += cb->end_seq - fin - xs->rcv_nxt;
+		xs->rcv_nxt = cb->end_seq - fin;
+		if (skb->len)
+			__skb_queue_tail(&sk->sk_receive_queue, skb);
+		else
+			kfree_skb(skb);
+		if (fin)
+			return true;
+	}
+	return false;
+}
+
+void xtcp_ofo_purge(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct rb_node *p;
+
+	while ((p = rb_first(&xs->ooo_queue)))
+		xtcp_ofo_drop(sk, rb_to_skb(p));
+	xs->dsack_pending = false;
+}
+
+/*
+ * The SACK blocks for the next ACK, at most @max of them, into @out.
+ * Returns how many.
+ */
+int xtcp_sack_blocks(const struct sock *sk, struct xtcp_sack_block *out,
+		     int max)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_sack_block run = {}, last = {};
+	bool in_run = false, have_last = false;
+	int n = 0, first;
+	struct rb_node *p;
+
+	if (!xs->rx_opt.sack_ok || max <= 0)
+		return 0;
+	if (xs->dsack_pending)
+		out[n++] = xs->dsack;
+	first = n;
+	if (n < max && !RB_EMPTY_ROOT(&xs->ooo_queue))
+		n++;	/* the slot of the run with the latest segment */
+
+	for (p = rb_first(&xs->ooo_queue); ; p = rb_next(p)) {
+		const struct xtcp_skb_cb *cb = p ? XTCP_SKB_CB(rb_to_skb(p)) :
+					      NULL;
+
+		if (cb && in_run && !after(cb->seq, run.end)) {
+			if (after(cb->end_seq, run.end))
+				run.end = cb->end_seq;
+			continue;
+		}
+		if (in_run) {
+			/* A run ended: the latest's goes first. */
+			if (!before(xs->ooo_last_seq, run.start) &&
+			    before(xs->ooo_last_seq, run.end)) {
+				last = run;
+				have_last = true;
+			} else if (n < max) {
+				out[n++] = run;
+			}
+		}
+		if (!cb)
+			break;
+		run.start = cb->seq;
+		run.end = cb->end_seq;
+		in_run = true;
+	}
+	if (first < max && have_last)
+		out[first] = last;
+	else if (first < max && first < n)
+		/* No run holds the latest segment any more: close the gap. */
+		memmove(&out[first], &out[first + 1],
+			(--n - first) * sizeof(*out));
+	return n;
+}

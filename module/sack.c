@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: the sender's scoreboard and loss recovery.
+ *
+ * Every sent skb of the write queue carries three marks in its control
+ * block: sacked (the peer holds it, RFC 2018), lost (deemed lost, to be
+ * sent again) and retrans (sent again since it was marked lost). The
+ * socket counts them in sacked_out, lost_out and retrans_out next to
+ * packets_out, which gives the RFC 6675 pipe.
+ *
+ * Without SACK the peer's duplicate ACKs stand in for SACKed segments
+ * (sacked_out only, no marks), as Linux TCP's Reno emulation does, so the
+ * same pipe arithmetic drives NewReno recovery (RFC 6582): the head is
+ * lost on the third duplicate ACK and again on every partial ACK.
+ *
+ * With SACK, a segment is lost when three SACKed segments lie above it
+ * (RFC 6675's IsLost with DupThresh 3, counted in segments), and the head
+ * is lost when recovery starts. What is lost is retransmitted while the
+ * pipe is below cwnd, lowest sequence first. All under the socket lock.
+ */
+#include <linux/kernel.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+#define XTCP_DUPTHRESH	3
+
+/* The last skb that was sent, or NULL. */
+static struct sk_buff *xtcp_last_sent(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (!xs->send_head)
+		return skb_peek_tail(&sk->sk_write_queue);
+	skb = xs->send_head->prev;
+	return skb == (struct sk_buff *)&sk->sk_write_queue ? NULL : skb;
+}
+
+static void xtcp_mark_skb_lost(struct xtcp_sock *xs, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (cb->sacked || cb->lost)
+		return;
+	cb->lost = 1;
+	xs->lost_out++;
+}
+
+/* An skb leaves the scoreboard: cumulatively acknowledged. */
+void xtcp_skb_unaccount(struct xtcp_sock *xs, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	xs->packets_out--;
+	if (cb->sacked)
+		xs->sacked_out--;
+	if (cb->lost)
+		xs->lost_out--;
+	if (cb->retrans)
+		xs->retrans_out--;
+	cb->sacked = 0;
+	cb->lost = 0;
+	cb->retrans = 0;
+}
+
+static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (skb == xs->send_head || !before(cb->seq, end))
+			break;
+		if (cb->sacked || before(cb->seq, start) ||
+		    after(cb->end_seq, end))
+			continue;
+		cb->sacked = 1;
+		xs->sacked_out++;
+		if (cb->lost) {
+			cb->lost = 0;
+			xs->lost_out--;
+		}
+		if (cb->retrans) {
+			cb->retrans = 0;
+			xs->retrans_out--;
+		}
+	}
+}
+
+/*
+ * Read the SACK blocks of an ACK for @ack. A first block below @ack, or
+ * inside the second, reports a duplicate (D-SACK, RFC 2883 4) and is only
+ * counted; blocks outside what was sent are ignored.
+ */
+void xtcp_sack_process(struct sock *sk, u32 ack)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_options *o = &xs->rx_opt;
+	int i;
+
+	if (!o->sack_ok)
+		return;
+	for (i = 0; i < o->num_sacks; i++) {
+		u32 start = o->sacks[i].start, end = o->sacks[i].end;
+
+		if (!before(start, end))
+			continue;
+		if (i == 0 &&
+		    (before(start, ack) ||
+		     (o->num_sacks > 1 && !before(start, o->sacks[1].start) &&
+		      !after(end, o->sacks[1].end)))) {
+			xs->dsack_dups++;
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DSACKRECV);
+			continue;
+		}
+		if (before(start, xs->snd_una) || after(end, xs->snd_nxt))
+			continue;
+		xtcp_sack_block(sk, start, end);
+	}
+}
+
+/* Mark what the scoreboard shows to be lost; the head is, at any rate. */
+void xtcp_mark_lost(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xtcp_last_sent(sk), *head;
+	u32 above = 0;
+
+	if (!skb)
+		return;
+	if (xs->rx_opt.sack_ok && xs->sacked_out) {
+		for (; skb != (struct sk_buff *)&sk->sk_write_queue;
+		     skb = skb->prev) {
+			if (XTCP_SKB_CB(skb)->sacked)
+				above++;
+			else if (above >= XTCP_DUPTHRESH)
+				xtcp_mark_skb_lost(xs, skb);
+		}
+	}
+	head = skb_peek(&sk->sk_write_queue);
+	if (head && head != xs->send_head)
+		xtcp_mark_skb_lost(xs, head);
+}
+
+/* A retransmission time-out: whatever the peer does not hold is lost. */
+void xtcp_mark_all_lost(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (skb == xs->send_head)
+			break;
+		if (cb->retrans) {
+			cb->retrans = 0;
+			xs->retrans_out--;
+		}
+		xtcp_mark_skb_lost(xs, skb);
+	}
+}
+
+/* Send again what is lost, lowest first, while the pipe has room. */
+void xtcp_xmit_retransmit_queue(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (xs->lost_out <= xs->retrans_out)
+		return;
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (skb == xs->send_head)
+			break;
+		if (!cb->lost || cb->retrans)
+			continue;
+		if (xtcp_packets_in_flight(xs) >= xs->snd_cwnd)
+			break;
+		xtcp_retransmit_skb(sk, skb);
+		cb->retrans = 1;
+		xs->retrans_out++;
+	}
+}
+
+/*
+ * The MSS shrank: what was sent in bigger segments is lost now, and goes
+ * again, cut to size, without a congestion response (RFC 1191 is not a
+ * congestion signal; tcp_simple_retransmit()).
+ */
+void xtcp_simple_retransmit(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xtcp_current_mss(sk);
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (skb == xs->send_head)
+			break;
+		if (skb->len <= mss)
+			continue;
+		if (cb->retrans) {
+			cb->retrans = 0;
+			xs->retrans_out--;
+		}
+		xtcp_mark_skb_lost(xs, skb);
+	}
+	xtcp_xmit_retransmit_queue(sk);
+}

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: socket options.
+ *
+ * SOL_TCP options keep TCP's numbers, ranges and errnos (see
+ * do_tcp_setsockopt() and do_tcp_getsockopt()), so code written for TCP
+ * works unchanged: TCP_NODELAY, TCP_MAXSEG, TCP_CORK, TCP_KEEPIDLE,
+ * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_SYNCNT, TCP_INFO, TCP_QUICKACK,
+ * TCP_CONGESTION and TCP_USER_TIMEOUT. Any other SOL_TCP option gives
+ * ENOPROTOOPT. Other levels go to IPv4 (IP_TOS, IP_TTL, ...); SOL_SOCKET
+ * never reaches here, the socket core handles it.
+ */
+#include <linux/kernel.h>
+#include <linux/sockptr.h>
+#include <net/ip.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+static void xtcp_keepalive_changed(struct sock *sk)
+{
+	if (sock_flag(sk, SOCK_KEEPOPEN) &&
+	    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		xtcp_timer_keepalive(sk);
+}
+
+static int xtcp_set_congestion(struct sock *sk, sockptr_t optval,
+			       unsigned int optlen)
+{
+	char name[XTCP_CONG_NAME_MAX];
+	const struct xtcp_cong_ops *cc;
+	long n = min_t(long, XTCP_CONG_NAME_MAX - 1, optlen);
+
+	if ((int)optlen < 1)
+		return -EINVAL;
+	n = strncpy_from_sockptr(name, optval, n);
+	if (n < 0)
+		return -EFAULT;
+	name[n] = 0;
+	cc = xtcp_cong_find(name);
+	if (!cc)
+		return -ENOENT;
+	lock_sock(sk);
+	if (xtcp_sk(sk)->cc != cc) {
+		xtcp_sk(sk)->cc = cc;
+		cc->init(sk);
+	}
+	release_sock(sk);
+	return 0;
+}
+
+static int xtcp_set_int(struct sock *sk, int optname, int val)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	switch (optname) {
+	case TCP_NODELAY:
+		if (val) {
+			xs->nonagle |= XTCP_NAGLE_OFF;
+			__xtcp_push_pending(sk, xs->nonagle | XTCP_NAGLE_PUSH);
+		} else {
+			xs->nonagle &= ~XTCP_NAGLE_OFF;
+		}
+		return 0;
+	case TCP_CORK:
+		if (val) {
+			xs->nonagle |= XTCP_NAGLE_CORK;
+		} else {
+			xs->nonagle &= ~XTCP_NAGLE_CORK;
+			__xtcp_push_pending(sk, xs->nonagle | XTCP_NAGLE_PUSH);
+		}
+		return 0;
+	case TCP_MAXSEG:
+		if (val && (val < TCP_MIN_MSS || val > MAX_TCP_WINDOW))
+			return -EINVAL;
+		xs->user_mss = val;
+		return 0;
+	case TCP_KEEPIDLE:
+		if (val < 1 || val > MAX_TCP_KEEPIDLE)
+			return -EINVAL;
+		xs->keepalive_time = val;
+		xtcp_keepalive_changed(sk);
+		return 0;
+	case TCP_KEEPINTVL:
+		if (val < 1 || val > MAX_TCP_KEEPINTVL)
+			return -EINVAL;
+		xs->keepalive_intvl = val;
+		return 0;
+	case TCP_KEEPCNT:
+		if (val < 1 || val > MAX_TCP_KEEPCNT)
+			return -EINVAL;
+		xs->keepalive_probes = val;
+		return 0;
+	case TCP_SYNCNT:
+		if (val < 1 || val > MAX_TCP_SYNCNT)
+			return -EINVAL;
+		xs->syn_retries = val;
+		return 0;
+	case TCP_USER_TIMEOUT:
+		if (val < 0)
+			return -EINVAL;
+		xs->user_timeout = val;
+		return 0;
+	case TCP_QUICKACK:
+		if (val) {
+			xs->quickack = XTCP_QUICKACKS;
+			if (xs->rcv_nxt != xs->rcv_wup &&
+			    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+				xtcp_send_ack(sk);
+		}
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+int xtcp_setsockopt(struct socket *sock, int level, int optname,
+		    sockptr_t optval, unsigned int optlen)
+{
+	struct sock *sk = sock->sk;
+	int val, err;
+
+	if (level != SOL_TCP)
+		return ip_setsockopt(sk, level, optname, optval, optlen);
+	if (optname == TCP_CONGESTION)
+		return xtcp_set_congestion(sk, optval, optlen);
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	lock_sock(sk);
+	err = xtcp_set_int(sk, optname, val);
+	release_sock(sk);
+	return err;
+}
+
+/* struct tcp_info from xtcp's state (tcp_get_info()). Socket locked. */
+static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_options *o = &xs->rx_opt;
+	unsigned long now = jiffies;
+	struct dst_entry *dst;
+
+	memset(info, 0, sizeof(*info));
+	info->tcpi_state = inet_sk_state_load(sk);
+	if (info->tcpi_state == TCP_LISTEN) {
+		info->tcpi_unacked = READ_ONCE(sk->sk_ack_backlog);
+		info->tcpi_sacked = READ_ONCE(sk->sk_max_ack_backlog);
+		return;
+	}
+	info->tcpi_ca_state = xs->ca_state;
+	info->tcpi_retransmits = xs->retransmits;
+	info->tcpi_probes = xs->probes_out;
+	info->tcpi_backoff = xs->retransmits;
+	if (o->tstamp_ok)
+		info->tcpi_options |= TCPI_OPT_TIMESTAMPS;
+	if (o->sack_ok)
+		info->tcpi_options |= TCPI_OPT_SACK;
+	if (o->wscale_ok) {
+		info->tcpi_options |= TCPI_OPT_WSCALE;
+		info->tcpi_snd_wscale = o->snd_wscale;
+		info->tcpi_rcv_wscale = o->rcv_wscale;
+	}
+	info->tcpi_rto = jiffies_to_usecs(xs->rto);
+	info->tcpi_ato = xtcp_knob(sock_net(sk), XTCP_KNOB_delack_ms) *
+			 USEC_PER_MSEC;
+	info->tcpi_snd_mss = xs->mss_cache;
+	info->tcpi_rcv_mss = xs->rcv_mss ? : XTCP_DEFAULT_MSS;
+	info->tcpi_unacked = xs->packets_out;
+	info->tcpi_sacked = xs->sacked_out;
+	info->tcpi_lost = xs->lost_out;
+	info->tcpi_retrans = xs->retrans_out;
+	info->tcpi_last_data_sent = jiffies_to_msecs(now - xs->last_data_sent);
+	info->tcpi_last_data_recv = jiffies_to_msecs(now - xs->last_data_recv);
+	info->tcpi_last_ack_recv = jiffies_to_msecs(now - xs->rcv_tstamp);
+	dst = __sk_dst_get(sk);
+	info->tcpi_pmtu = dst ? dst_mtu(dst) : 0;
+	info->tcpi_rcv_ssthresh = xs->rcv_wnd;
+	info->tcpi_rtt = jiffies_to_usecs(xs->srtt) >> 3;
+	info->tcpi_rttvar = jiffies_to_usecs(xs->rttvar) >> 2;
+	info->tcpi_snd_ssthresh = xs->snd_ssthresh;
+	info->tcpi_snd_cwnd = xs->snd_cwnd;
+	info->tcpi_advmss = xs->advmss;
+	info->tcpi_reordering = 3;
+	info->tcpi_rcv_space = xs->rcv_wnd;
+	info->tcpi_total_retrans = xs->total_retrans;
+	info->tcpi_bytes_acked = xs->bytes_acked;
+	info->tcpi_bytes_received = xs->bytes_received;
+	info->tcpi_segs_out = xs->segs_out;
+	info->tcpi_segs_in = xs->segs_in;
+	info->tcpi_notsent_bytes = xs->write_seq - xs->snd_nxt;
+	info->tcpi_min_rtt = xs->rtt_min;
+	info->tcpi_data_segs_in = xs->data_segs_in;
+	info->tcpi_data_segs_out = xs->data_segs_out;
+	info->tcpi_bytes_sent = xs->bytes_sent;
+	info->tcpi_bytes_retrans = xs->bytes_retrans;
+	info->tcpi_dsack_dups = xs->dsack_dups;
+	info->tcpi_snd_wnd = xs->snd_wnd;
+}
+
+static int xtcp_get_int(struct sock *sk, int optname, int *val)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	switch (optname) {
+	case TCP_NODELAY:
+		*val = !!(xs->nonagle & XTCP_NAGLE_OFF);
+		return 0;
+	case TCP_CORK:
+		*val = !!(xs->nonagle & XTCP_NAGLE_CORK);
+		return 0;
+	case TCP_MAXSEG:
+		*val = xs->mss_cache;
+		if (xs->user_mss &&
+		    (1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
+			*val = xs->user_mss;
+		return 0;
+	case TCP_KEEPIDLE:
+		*val = xtcp_keepalive_time(sk);
+		return 0;
+	case TCP_KEEPINTVL:
+		*val = xtcp_keepalive_intvl(sk);
+		return 0;
+	case TCP_KEEPCNT:
+		*val = xtcp_keepalive_probes(sk);
+		return 0;
+	case TCP_SYNCNT:
+		*val = xs->syn_retries ? :
+		       xtcp_knob(sock_net(sk), XTCP_KNOB_syn_retries);
+		return 0;
+	case TCP_USER_TIMEOUT:
+		*val = xs->user_timeout;
+		return 0;
+	case TCP_QUICKACK:
+		/* xtcp never enters Linux's "pingpong" mode. */
+		*val = 1;
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+int xtcp_getsockopt(struct socket *sock, int level, int optname,
+		    char __user *optval, int __user *optlen)
+{
+	struct sock *sk = sock->sk;
+	int len, val, err;
+
+	if (level != SOL_TCP)
+		return ip_getsockopt(sk, level, optname, optval, optlen);
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+
+	if (optname == TCP_INFO) {
+		struct tcp_info info;
+
+		lock_sock(sk);
+		xtcp_get_info(sk, &info);
+		release_sock(sk);
+		len = min_t(unsigned int, len, sizeof(info));
+		if (put_user(len, optlen) || copy_to_user(optval, &info, len))
+			return -EFAULT;
+		return 0;
+	}
+	if (optname == TCP_CONGESTION) {
+		char name[XTCP_CONG_NAME_MAX] = {};
+
+		strscpy(name, READ_ONCE(xtcp_sk(sk)->cc)->name, sizeof(name));
+		len = min_t(unsigned int, len, sizeof(name));
+		if (put_user(len, optlen) || copy_to_user(optval, name, len))
+			return -EFAULT;
+		return 0;
+	}
+
+	lock_sock(sk);
+	err = xtcp_get_int(sk, optname, &val);
+	release_sock(sk);
+	if (err)
+		return err;
+	len = min_t(unsigned int, len, sizeof(int));
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
+}
