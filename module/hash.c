@@ -16,6 +16,7 @@
 #include <linux/rhashtable.h>
 #include <net/sock.h>
 #include <net/ip.h>
+#include <linux/jhash.h>
 
 #include "xtcp.h"
 
@@ -90,35 +91,70 @@ struct sock *xtcp_ehash_lookup(struct xtcp_net *xn, const struct xtcp_tuple *t)
 	return &xs->inet.sk;
 }
 
+/* How well @sk (a listener on the port) matches: -1 not at all. */
+static int xtcp_listener_score(const struct sock *sk, __be32 daddr, int dif)
+{
+	int bound = READ_ONCE(sk->sk_bound_dev_if);
+
+	if (inet_sk_state_load(sk) != TCP_LISTEN || (bound && bound != dif))
+		return -1;
+	if (sk->sk_rcv_saddr == daddr)
+		return 2;
+	return sk->sk_rcv_saddr ? -1 : 1;
+}
+
 /*
- * Find the listener for a segment to @daddr:@dport that arrived on @dif.
- * A listener bound to the address wins over a wildcard one; a listener
- * bound to a device takes only segments from that device.
+ * Find the listener for a segment from @saddr:@sport to @daddr:@dport
+ * that arrived on @dif. A listener bound to the address wins over a
+ * wildcard one; a listener bound to a device takes only segments from
+ * that device. Among equal SO_REUSEPORT listeners the connection's
+ * 4-tuple hash picks one, so connections spread over them as in TCP.
  * Caller holds rcu_read_lock(). Returns a referenced socket or NULL.
  */
-struct sock *xtcp_listener_lookup(struct xtcp_net *xn, __be32 daddr,
-				  __be16 dport, int dif)
+struct sock *xtcp_listener_lookup(struct xtcp_net *xn, __be32 saddr,
+				  __be16 sport, __be32 daddr, __be16 dport,
+				  int dif)
 {
+	struct hlist_head *head = &xn->bind_hash[hash_32(ntohs(dport),
+							 XTCP_BHASH_BITS)];
 	unsigned short port = ntohs(dport);
+	int score, best_score = -1;
 	struct sock *best = NULL;
 	struct xtcp_sock *xs;
+	u32 n = 0, pick;
 
-	hlist_for_each_entry_rcu(xs, &xn->bind_hash[hash_32(port, XTCP_BHASH_BITS)],
-				 bind_node) {
+	hlist_for_each_entry_rcu(xs, head, bind_node) {
 		struct sock *sk = &xs->inet.sk;
-		int bound = READ_ONCE(sk->sk_bound_dev_if);
 
-		if (sk->sk_num != port ||
-		    inet_sk_state_load(sk) != TCP_LISTEN)
+		if (sk->sk_num != port)
 			continue;
-		if (bound && bound != dif)
-			continue;
-		if (sk->sk_rcv_saddr == daddr) {
+		score = xtcp_listener_score(sk, daddr, dif);
+		if (score > best_score) {
 			best = sk;
-			break;
+			best_score = score;
+			n = 1;
+		} else if (score == best_score && score > 0 &&
+			   best->sk_reuseport && sk->sk_reuseport) {
+			n++;
 		}
-		if (!sk->sk_rcv_saddr && !best)
-			best = sk;
+	}
+	if (n > 1) {
+		/* The n-th of the equal reuseport listeners, by hash. */
+		pick = reciprocal_scale(jhash_3words((__force u32)saddr,
+						     (__force u32)daddr,
+						     (__force u32)sport << 16 |
+						     (__force u32)dport, 0), n);
+		hlist_for_each_entry_rcu(xs, head, bind_node) {
+			struct sock *sk = &xs->inet.sk;
+
+			if (sk->sk_num != port || !sk->sk_reuseport ||
+			    xtcp_listener_score(sk, daddr, dif) != best_score)
+				continue;
+			if (!pick--) {
+				best = sk;
+				break;
+			}
+		}
 	}
 	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
 		best = NULL;

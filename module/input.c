@@ -81,8 +81,7 @@ static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
 		__skb_unlink(skb, &sk->sk_write_queue);
 		xtcp_free_skb(sk, skb);
 	}
-	if (after(ack, xs->snd_una))
-		xs->bytes_acked += ack - xs->snd_una;
+
 	if (xs->rx_opt.tstamp_ok && xs->rx_opt.saw_tstamp &&
 	    xs->rx_opt.rcv_tsecr) {
 		u32 now = xtcp_clock_ms() + xs->ts_offset;
@@ -173,8 +172,11 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	if (xs->rx_opt.num_sacks)
 		xtcp_sack_process(sk, ack);
 
+	/* Any acceptable ACK shows the peer is alive (tcp_ack()). */
+	xs->probes_out = 0;
 	if (after(ack, xs->snd_una)) {
 		acked = xtcp_clean_rtx_queue(sk, ack);
+		xs->bytes_acked += ack - xs->snd_una;
 		xs->snd_una = ack;
 		xs->dupacks = 0;
 		xtcp_timer_on_ack(sk);
@@ -450,6 +452,8 @@ static void xtcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 
 	if (th->ack) {
 		xtcp_clean_rtx_queue(sk, cb->ack_seq);
+		/* Our SYN counts as acknowledged, as in Linux TCP. */
+		xs->bytes_acked += cb->ack_seq - xs->snd_una;
 		xs->snd_una = cb->ack_seq;
 		xtcp_timer_on_ack(sk);
 		xtcp_established(sk, skb);
@@ -769,6 +773,8 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	struct net *net = sock_net(sk);
 	struct xtcp_rcv_result res = {};
 
+	if (sk->sk_state != TCP_LISTEN)
+		xs->segs_in++;
 	switch (sk->sk_state) {
 	case TCP_CLOSE:
 		/*
@@ -795,7 +801,6 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 	}
 
-	xs->segs_in++;
 	/* First: timestamps (PAWS), then the sequence number. */
 	if (xtcp_paws_reject(xs, cb, th)) {
 		XTCP_INC_STATS(net, XTCP_MIB_PAWSDROP);
@@ -994,8 +999,8 @@ lookup:
 		tw = xtcp_tw_lookup(xn, &tuple);
 		if (tw && xtcp_tw_rcv(tw, skb) == XTCP_TW_DROP)
 			goto consumed;
-		sk = xtcp_listener_lookup(xn, iph->daddr, th->dest,
-					  inet_iif(skb));
+		sk = xtcp_listener_lookup(xn, iph->saddr, th->source,
+					  iph->daddr, th->dest, inet_iif(skb));
 		if (!sk)
 			goto no_socket;
 	}

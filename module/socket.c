@@ -869,6 +869,13 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 	sock_init_data(sock, sk);
 	sk->sk_destruct = inet_sock_destruct;
 	sk->sk_protocol = xtcp_ipproto;
+	/*
+	 * PF_XTCP is only the way in through socket(); below it this is an
+	 * IPv4 socket (sockaddr_in, inet_sock, IPv4 output), and the core
+	 * says so to the generic code that asks (SO_REUSEPORT, SO_DOMAIN).
+	 * The lock class was already taken from PF_XTCP by sk_alloc().
+	 */
+	sk->sk_family = AF_INET;
 
 	/* What inet_create() would have set up for an AF_INET socket. */
 	inet = inet_sk(sk);

@@ -470,8 +470,9 @@ int xtcp_ehash_insert(struct sock *sk);
 void xtcp_ehash_remove(struct sock *sk);
 struct sock *xtcp_ehash_lookup(struct xtcp_net *xn,
 			       const struct xtcp_tuple *t);
-struct sock *xtcp_listener_lookup(struct xtcp_net *xn, __be32 daddr,
-				  __be16 dport, int dif);
+struct sock *xtcp_listener_lookup(struct xtcp_net *xn, __be32 saddr,
+				  __be16 sport, __be32 daddr, __be16 dport,
+				  int dif);
 
 /* input.c */
 int xtcp_input_init(void);

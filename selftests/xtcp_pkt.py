@@ -10,6 +10,13 @@ the test VM).
 
 The xtcp socket is driven through libc (ctypes), since Python's socket
 module only knows the address formats of the families it was built with.
+
+With XTCP_PKT_BASELINE=tcp in the environment the same scenarios run
+against the kernel's own TCP instead (AF_INET sockets, IP protocol 6,
+/proc/net/tcp, the TcpExt counters and net.ipv4 knobs where TCP has an
+equivalent; tail loss probes off): a check of the scenarios themselves,
+since Linux TCP is the reference for xtcp's behaviour. Run it without the
+module (scripts/xtcp-vm --no-module).
 """
 
 import ctypes
@@ -49,8 +56,17 @@ def read_int(path, default):
         return default
 
 
+BASELINE = os.environ.get("XTCP_PKT_BASELINE", "") == "tcp"
+
 FAMILY = read_int("/sys/module/xtcp/parameters/family", 19)
 IPPROTO = read_int("/sys/module/xtcp/parameters/ipproto", 253)
+if BASELINE:
+    FAMILY, IPPROTO = 2, 6          # AF_INET, IPPROTO_TCP
+PROC_TABLE = "/proc/net/tcp" if BASELINE else "/proc/net/xtcp"
+
+SOL_SOCKET, SOL_TCP = 1, 6
+SO_SNDBUF, SO_RCVBUF = 7, 8
+TCP_NODELAY, TCP_MAXSEG, TCP_CORK = 1, 2, 3
 
 
 def flags_str(f):
@@ -92,6 +108,14 @@ def opt_ts(tsval, tsecr):
     return struct.pack("!BBBBII", 1, 1, 8, 10, tsval, tsecr)
 
 
+def opt_sack(blocks):
+    """SACK option (RFC 2018): blocks is a list of (left, right) edges."""
+    o = struct.pack("!BBBB", 1, 1, 5, 2 + 8 * len(blocks))
+    for left, right in blocks:
+        o += struct.pack("!II", left & 0xFFFFFFFF, right & 0xFFFFFFFF)
+    return o
+
+
 def parse_options(raw):
     opts = {}
     i = 0
@@ -114,6 +138,14 @@ def parse_options(raw):
             opts["sackok"] = True
         elif kind == 8 and ln == 10:
             opts["ts"] = struct.unpack("!II", body)
+        elif kind == 5:
+            # SACK blocks in the order sent: (left, right) edges.
+            check(ln >= 10 and (ln - 2) % 8 == 0 and len(body) == ln - 2,
+                  "malformed SACK option of length %d" % ln)
+            opts["sack"] = [struct.unpack("!II", body[j:j + 8])
+                            for j in range(0, ln - 2, 8)]
+        else:
+            opts.setdefault("other", []).append(kind)
         i += ln
     return opts
 
@@ -263,7 +295,34 @@ def write_file(path, val):
         f.write(str(val))
 
 
+# Baseline: the net.ipv4 sysctls of kernel TCP with an xtcp equivalent.
+TCP_KNOBS = {"fin_timeout": "tcp_fin_timeout",
+             "orphan_retries": "tcp_orphan_retries",
+             "syn_retries": "tcp_syn_retries",
+             "synack_retries": "tcp_synack_retries",
+             "retries1": "tcp_retries1", "retries2": "tcp_retries2",
+             "max_syn_backlog": "tcp_max_syn_backlog",
+             "syncookies": "tcp_syncookies", "tw_reuse": "tcp_tw_reuse",
+             "max_tw_buckets": "tcp_max_tw_buckets",
+             "rfc1337": "tcp_rfc1337"}
+
+# Baseline: xtcp counter names and where kernel TCP counts the same.
+TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
+                "RetransSegs": "Tcp.RetransSegs", "OutRsts": "Tcp.OutRsts",
+                "InCsumErrors": "Tcp.InCsumErrors",
+                "Timeouts": "TcpExt.TCPTimeouts",
+                "FastRetrans": "TcpExt.TCPFastRetrans",
+                "PawsDrop": "TcpExt.PAWSEstab",
+                "DelayedAcks": "TcpExt.DelayedACKs",
+                "ChallengeAck": "TcpExt.TCPChallengeACK",
+                "AbortOnClose": "TcpExt.TCPAbortOnClose",
+                "SyncookiesRecv": "TcpExt.SyncookiesRecv"}
+
+
 def knob(name, val=None):
+    """Read (val None) or set a net.xtcp knob of the current namespace."""
+    if BASELINE:
+        return _tcp_knob(name, val)
     path = "/proc/sys/net/xtcp/" + name
     if val is None:
         return read_int(path, None)
@@ -271,7 +330,37 @@ def knob(name, val=None):
     return None
 
 
+def _tcp_knob(name, val):
+    if name == "rto_min_ms" and val is not None:
+        # TCP's RTO floor per route (iproute2 locks it, as it must be).
+        os.system("ip route replace %s/24 dev xtun0 proto kernel scope link "
+                  "src %s rto_min %dms" % (PEER.rsplit(".", 1)[0] + ".0",
+                                                LOCAL, val))
+        return None
+    if name not in TCP_KNOBS:
+        return None                 # no TCP equivalent: ignored
+    path = "/proc/sys/net/ipv4/" + TCP_KNOBS[name]
+    if val is None:
+        return read_int(path, None)
+    write_file(path, val)
+    return None
+
+
 def counters():
+    """Counters of /proc/net/xtcp_stat by name (TCP's under xtcp names)."""
+    if BASELINE:
+        raw = {}
+        for path in ("/proc/net/snmp", "/proc/net/netstat"):
+            with open(path) as f:
+                lines = f.read().splitlines()
+            for head, vals in zip(lines[0::2], lines[1::2]):
+                pfx = head.split(":")[0]
+                for k, v in zip(head.split()[1:], vals.split()[1:]):
+                    raw[pfx + "." + k] = int(v)
+        out = dict(raw)
+        for k, v in TCP_COUNTERS.items():
+            out[k] = raw.get(v, 0)
+        return out
     out = {}
     with open("/proc/net/xtcp_stat") as f:
         for line in f:
@@ -282,7 +371,7 @@ def counters():
 
 def proc_rows():
     rows = []
-    with open("/proc/net/xtcp") as f:
+    with open(PROC_TABLE) as f:
         next(f)
         for line in f:
             p = line.split()
@@ -341,6 +430,10 @@ class Peer:
            "ip addr add %s/24 brd + dev xtun0" % LOCAL)
         self.port = 40000
         self.ts = 1000
+        if BASELINE:
+            # No tail loss probes: xtcp has none, and a probe sent while
+            # a scenario takes its time to answer would add segments.
+            write_file("/proc/sys/net/ipv4/tcp_early_retrans", 0)
 
     def send(self, sport, dport, seq, ack, flags, win=65535, opts=b"",
              payload=b"", **kw):
@@ -394,12 +487,13 @@ class Conn:
         self.snd = irs + 1                 # peer's next sequence number
         self.rcv = iss + 1                 # what the peer acknowledges
         self.ts = ts
+        self.tsecr = 0                     # xtcp's last TSval seen
 
     def opts(self):
         if not self.ts:
             return b""
         self.peer.ts += 1
-        return opt_ts(self.peer.ts, 0)
+        return opt_ts(self.peer.ts, self.tsecr)
 
     def send(self, flags, payload=b"", seq=None, ack=None, win=65535, **kw):
         self.peer.send(self.pport, self.lport,
@@ -413,19 +507,36 @@ class Conn:
         s = self.peer.expect(flags, **want)
         check(s.sport == self.lport and s.dport == self.pport,
               "segment for another connection: %r" % s)
+        self.saw(s)
         return s
+
+    def saw(self, s):
+        """Note xtcp's TSval from a segment, for TSecr in our replies."""
+        if "ts" in s.opts:
+            self.tsecr = s.opts["ts"][0]
 
     def state(self):
         return state_of(self.lport, self.pport)
 
 
-def active_open(peer, knobs_ok=True, ts=False, nonblock=True):
-    """xtcp connects to the peer; the peer answers; ESTABLISHED both ways."""
+def active_open(peer, knobs_ok=True, ts=False, nonblock=True, sack=False,
+                wscale=None, win=65535, mss=1460):
+    """xtcp connects to the peer; the peer answers; ESTABLISHED both ways.
+
+    The peer's SYN-ACK offers MSS mss and, if asked, timestamps,
+    SACK-permitted and window scale wscale, with window win (unscaled,
+    as in any SYN).
+    """
     c = start_connect(peer, nonblock)
-    o = opt_mss(1460) + (opt_ts(peer.ts, c.syn.opts["ts"][0]) if ts else b"")
-    peer.send(c.pport, c.lport, c.irs, c.iss + 1, SYN | ACK, 65535, o)
+    o = opt_mss(mss) + (opt_ts(peer.ts, c.syn.opts["ts"][0]) if ts else b"")
+    if sack:
+        o += opt_sackok()
+    if wscale is not None:
+        o += opt_wscale(wscale)
+    c.saw(c.syn)
+    peer.send(c.pport, c.lport, c.irs, c.iss + 1, SYN | ACK, win, o)
     c.ts = ts
-    c.expect(ACK, seq=c.iss + 1, ack=c.irs + 1)
+    c.synack_ack = c.expect(ACK, seq=c.iss + 1, ack=c.irs + 1)
     wait_until(lambda: c.state() == STATES["ESTABLISHED"], "ESTABLISHED")
     return c
 
@@ -444,17 +555,27 @@ def start_connect(peer, nonblock=True):
     return c
 
 
-def passive_open(peer, lfd, lport, ts=False):
-    """The peer connects to a listener; returns the accepted Conn."""
+def passive_open(peer, lfd, lport, ts=False, sack=True, wscale=2,
+                 mss=1460):
+    """The peer connects to a listener; returns the accepted Conn.
+
+    The peer's SYN offers MSS mss, window scale wscale (None: not
+    offered), SACK-permitted if sack, timestamps if ts.
+    """
     peer.port += 1
     irs = 9000000
-    o = opt_mss(1460) + opt_wscale(2) + opt_sackok()
+    o = opt_mss(mss)
+    if wscale is not None:
+        o += opt_wscale(wscale)
+    if sack:
+        o += opt_sackok()
     if ts:
         o += opt_ts(peer.ts, 0)
     peer.send(peer.port, lport, irs, 0, SYN, 65535, o)
     sa = peer.expect(SYN | ACK, ack=irs + 1, sport=lport, dport=peer.port)
     c = Conn(peer, None, lport, peer.port, sa.seq, irs, ts)
     c.synack = sa
+    c.saw(sa)
     c.send(ACK)
     wait_until(lambda: c.state() == STATES["ESTABLISHED"], "ESTABLISHED")
     c.fd = xaccept(lfd)
@@ -480,6 +601,9 @@ def settle():
     next test starts clean and the module can be unloaded. TIME_WAIT
     entries hold neither and die with the namespace.
     """
+    if BASELINE:
+        os.closerange(3, 4096)      # kernel TCP: the namespace's exit
+        return                      # cleans up
     for k, v in (("orphan_retries", 1), ("rto_max_ms", 100),
                  ("rto_min_ms", 10), ("fin_timeout", 1)):
         knob(k, v)
