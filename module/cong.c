@@ -241,6 +241,7 @@ void xtcp_cong_on_ack(struct sock *sk, u32 acked)
 		return;
 	xs->cc->cong_avoid(sk, acked);
 	xs->snd_cwnd = min(xs->snd_cwnd, 65535U * 16);
+	xtcp_sndbuf_expand(sk);
 }
 
 /* Duplicate ACKs or SACK found a loss: RFC 6675 section 5. */

@@ -245,7 +245,10 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	 * memory we must refuse.
 	 */
 	if (len && atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
-	    2 * READ_ONCE(sk->sk_rcvbuf)) {
+	    2 * READ_ONCE(sk->sk_rcvbuf) &&
+	    (after(cb->seq, xs->rcv_nxt) ||
+	     !xtcp_ofo_prune(sk, skb->truesize))) {
+		/* Out-of-order data never pushes out data in order. */
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVBUFDROP);
 		res->ack_now = true;
 		return;

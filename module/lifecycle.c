@@ -75,6 +75,50 @@ void xtcp_init_sock(struct sock *sk)
 	sock_set_flag(sk, SOCK_RCU_FREE);
 }
 
+/*
+ * Receive buffer auto-tuning (tcp_rcv_space_adjust(), simplified): once
+ * per round trip, let the buffer hold four times what the application
+ * read in the last one (the window is half the buffer), so a fast reader
+ * is never window-limited. Not when SO_RCVBUF fixed the size.
+ */
+void xtcp_rcv_space_adjust(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long rtt = max_t(unsigned long, xs->srtt >> 3, 1);
+	int max = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_rmem[2]);
+	u64 want;
+
+	if (!xs->rcvq_time) {
+		xs->rcvq_time = jiffies ? : 1;
+		xs->rcvq_seq = xs->copied_seq;
+		return;
+	}
+	if (time_before(jiffies, xs->rcvq_time + rtt))
+		return;
+	want = 4ULL * (xs->copied_seq - xs->rcvq_seq);
+	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK) &&
+	    want > READ_ONCE(sk->sk_rcvbuf))
+		WRITE_ONCE(sk->sk_rcvbuf, (int)min_t(u64, want, max));
+	xs->rcvq_time = jiffies ? : 1;
+	xs->rcvq_seq = xs->copied_seq;
+}
+
+/*
+ * Send buffer auto-tuning (tcp_sndbuf_expand()): room for twice the
+ * congestion window, with skb overhead, unless SO_SNDBUF fixed it.
+ */
+void xtcp_sndbuf_expand(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int max = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_wmem[2]);
+	u64 want = 2ULL * xs->snd_cwnd * (xs->mss_cache + 256) * 2;
+
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
+		return;
+	if (want > READ_ONCE(sk->sk_sndbuf))
+		WRITE_ONCE(sk->sk_sndbuf, (int)min_t(u64, want, max));
+}
+
 static void xtcp_write_queue_purge(struct sock *sk)
 {
 	struct sk_buff *skb;

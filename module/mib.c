@@ -128,6 +128,11 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	 * them filled.
 	 */
 	SNMP_MIB_ITEM("OfoMerge", XTCP_MIB_OFOMERGE),
+	/*
+	 * Out-of-order segments dropped to make room for in-order data when the
+	 * receive buffer was full (the peer's SACK of them is reneged).
+	 */
+	SNMP_MIB_ITEM("OfoPrune", XTCP_MIB_OFOPRUNE),
 	/* ACKs sent with a D-SACK block (RFC 2883) reporting a duplicate. */
 	SNMP_MIB_ITEM("DSackSent", XTCP_MIB_DSACKSENT),
 	/* D-SACK blocks received: the peer got a segment twice. */

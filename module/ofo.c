@@ -126,6 +126,28 @@ bool xtcp_ofo_drain(struct sock *sk)
 	return false;
 }
 
+/*
+ * Memory is short and in-order data must fit: drop out-of-order data,
+ * highest first, until @need more bytes fit in twice the receive buffer
+ * (tcp_prune_ofo_queue()). What the peer saw SACKed is reneged; its RTO
+ * recovers it. Returns true if the room was made.
+ */
+bool xtcp_ofo_prune(struct sock *sk, unsigned int need)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct rb_node *p;
+
+	while (atomic_read(&sk->sk_rmem_alloc) + need >
+	       2 * READ_ONCE(sk->sk_rcvbuf)) {
+		p = rb_last(&xs->ooo_queue);
+		if (!p)
+			return false;
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFOPRUNE);
+		xtcp_ofo_drop(sk, rb_to_skb(p));
+	}
+	return true;
+}
+
 void xtcp_ofo_purge(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);

@@ -99,13 +99,28 @@ static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct inet_sock *inet = inet_sk(sk);
 	struct xtcp_sack_block sacks[XTCP_MAX_SACKS];
-	int nsacks = (flags & TCPHDR_ACK) && !(flags & TCPHDR_SYN) ?
-		     xtcp_sack_blocks(sk, sacks, XTCP_MAX_SACKS) : 0;
-	unsigned int optlen = xtcp_options_size(xs, flags, sacks, nsacks);
-	unsigned int hlen = sizeof(struct tcphdr) + optlen;
-	unsigned int len = skb->len;
+	unsigned int optlen, hlen, len = skb->len;
 	struct tcphdr *th;
+	int nsacks = 0;
 	int err;
+
+	if ((flags & TCPHDR_ACK) && !(flags & TCPHDR_SYN))
+		nsacks = xtcp_sack_blocks(sk, sacks, XTCP_MAX_SACKS);
+	if (nsacks && len) {
+		/*
+		 * The MSS left no room for SACK blocks next to a full
+		 * payload: only what fits in the path MTU rides along (the
+		 * pure ACKs carry them all). A bigger packet would be dropped
+		 * with fragmentation needed, over and over.
+		 */
+		int room = (int)xs->mss_cache - (int)len -
+			   TCPOLEN_SACK_BASE_ALIGNED;
+
+		nsacks = room < TCPOLEN_SACK_PERBLOCK ? 0 :
+			 min_t(int, nsacks, room / TCPOLEN_SACK_PERBLOCK);
+	}
+	optlen = xtcp_options_size(xs, flags, sacks, nsacks);
+	hlen = sizeof(struct tcphdr) + optlen;
 
 	th = skb_push(skb, hlen);
 	skb_reset_transport_header(skb);

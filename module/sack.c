@@ -145,7 +145,12 @@ void xtcp_mark_lost(struct sock *sk)
 		xtcp_mark_skb_lost(xs, head);
 }
 
-/* A retransmission time-out: whatever the peer does not hold is lost. */
+/*
+ * A retransmission time-out: everything in flight is lost, SACKed or not.
+ * The scoreboard is forgotten (RFC 6675 5.1): a receiver may have dropped
+ * what it SACKed (reneging, RFC 2018 8), and only the cumulative ACK is
+ * binding.
+ */
 void xtcp_mark_all_lost(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -160,8 +165,14 @@ void xtcp_mark_all_lost(struct sock *sk)
 			cb->retrans = 0;
 			xs->retrans_out--;
 		}
+		if (cb->sacked) {
+			cb->sacked = 0;
+			xs->sacked_out--;
+		}
 		xtcp_mark_skb_lost(xs, skb);
 	}
+	if (!xs->rx_opt.sack_ok)
+		xs->sacked_out = 0;
 }
 
 /* Send again what is lost, lowest first, while the pipe has room. */

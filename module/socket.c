@@ -702,8 +702,11 @@ found_ok_skb:
 		}
 	} while (len > 0);
 
-	if (!(flags & MSG_PEEK))
+	if (!(flags & MSG_PEEK)) {
+		if (copied > 0)
+			xtcp_rcv_space_adjust(sk);
 		xtcp_cleanup_rbuf(sk, copied);
+	}
 out:
 	release_sock(sk);
 	return copied;

@@ -94,6 +94,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_PAWSDROP,
 	XTCP_MIB_OFOQUEUE,
 	XTCP_MIB_OFOMERGE,
+	XTCP_MIB_OFOPRUNE,
 	XTCP_MIB_DSACKSENT,
 	XTCP_MIB_DSACKRECV,
 	XTCP_MIB_SACKRECOVERY,
@@ -295,6 +296,8 @@ struct xtcp_sock {
 	u16 rcv_mss;		/* largest payload seen from the peer */
 	u32 rcv_unacked;	/* payload bytes received since our last ACK */
 	struct timer_list delack_timer;
+	u32 rcvq_seq;		/* copied_seq at the start of the RTT measured */
+	unsigned long rcvq_time;	/* jiffies, 0: not started */
 
 	/* Per-socket settings (0: the namespace's knob). */
 	int keepalive_time;	/* seconds */
@@ -428,9 +431,17 @@ void xtcp_simple_retransmit(struct sock *sk);
 bool xtcp_ofo_queue(struct sock *sk, struct sk_buff *skb);
 bool xtcp_ofo_drain(struct sock *sk);
 void xtcp_ofo_purge(struct sock *sk);
+bool xtcp_ofo_prune(struct sock *sk, unsigned int need);
 int xtcp_sack_blocks(const struct sock *sk, struct xtcp_sack_block *out,
 		     int max);
 void xtcp_dsack_set(struct sock *sk, u32 seq, u32 end_seq);
+
+/*
+ * Buffer auto-tuning (lifecycle.c), as tcp_rcv_space_adjust() and
+ * tcp_sndbuf_expand(), bounded by net.ipv4.tcp_rmem[2] / tcp_wmem[2].
+ */
+void xtcp_rcv_space_adjust(struct sock *sk);
+void xtcp_sndbuf_expand(struct sock *sk);
 
 /* sockopt.c */
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
