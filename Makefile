@@ -98,10 +98,12 @@ bench:
 	@$(REPO)/scripts/install-deps
 	$(MAKE) modules selftests
 	mkdir -p $(BUILD)/bench
-	$(VM) $(VM_FLAGS) --timeout 1800 -- $(REPO)/scripts/bench.sh \
-		| tee $(BUILD)/bench/last.log
+	set -o pipefail; $(VM) $(VM_FLAGS) --timeout 1800 -- \
+		$(REPO)/scripts/bench.sh | tee $(BUILD)/bench/last.log; \
+	rc=$$?; \
 	sed -n '/BENCH-JSON-BEGIN/,/BENCH-JSON-END/p' $(BUILD)/bench/last.log \
-		| sed '1d;$$d' > $(BUILD)/bench/$$(date +%Y%m%d-%H%M%S).json
+		| sed '1d;$$d' > $(BUILD)/bench/$$(date +%Y%m%d-%H%M%S).json; \
+	exit $$rc
 
 style:
 	$(KSRC)/scripts/checkpatch.pl --no-tree --strict --quiet \
