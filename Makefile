@@ -98,9 +98,9 @@ bench:
 	@$(REPO)/scripts/install-deps
 	$(MAKE) modules selftests
 	mkdir -p $(BUILD)/bench
-	set -o pipefail; $(VM) $(VM_FLAGS) --timeout 1800 -- \
-		$(REPO)/scripts/bench.sh | tee $(BUILD)/bench/last.log; \
-	rc=$$?; \
+	{ $(VM) $(VM_FLAGS) --timeout 1800 -- $(REPO)/scripts/bench.sh; \
+	  echo $$? > $(BUILD)/bench/rc; } | tee $(BUILD)/bench/last.log; \
+	rc=$$(cat $(BUILD)/bench/rc); \
 	sed -n '/BENCH-JSON-BEGIN/,/BENCH-JSON-END/p' $(BUILD)/bench/last.log \
 		| sed '1d;$$d' > $(BUILD)/bench/$$(date +%Y%m%d-%H%M%S).json; \
 	exit $$rc
