@@ -708,7 +708,8 @@ TEST_F(api, keepalive_probes)
 	do {
 		nap();
 		ASSERT_EQ(0, get_info(c, &ti, NULL));
-	} while (ti.tcpi_segs_out < out0 + 2 && now_ms() < end);
+	} while ((ti.tcpi_segs_out < out0 + 2 || ti.tcpi_segs_in < cin0 + 2) &&
+		 now_ms() < end);
 	EXPECT_LE(out0 + 2, ti.tcpi_segs_out);
 	/* Each probe was answered. */
 	EXPECT_LE(cin0 + 2, ti.tcpi_segs_in);
