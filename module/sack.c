@@ -190,8 +190,11 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 			break;
 		if (!cb->lost || cb->retrans)
 			continue;
-		if (xtcp_packets_in_flight(xs) >= xs->snd_cwnd)
+		if (xtcp_packets_in_flight(xs) >= xs->snd_cwnd) {
+			/* Window-limited: recovery after an RTO may grow. */
+			xs->cwnd_limited = true;
 			break;
+		}
 		xtcp_retransmit_skb(sk, skb);
 		cb->retrans = 1;
 		xs->retrans_out++;
