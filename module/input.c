@@ -387,6 +387,9 @@ static void xtcp_established(struct sock *sk, struct sk_buff *skb)
 
 	xtcp_set_state(sk, TCP_ESTABLISHED);
 	xs->rcv_tstamp = jiffies;
+	/* TCP_INFO's idle times count from here until data flows. */
+	xs->last_data_recv = jiffies;
+	xs->last_data_sent = jiffies;
 	xtcp_timer_keepalive(sk);
 	if (xs->parent) {
 		xtcp_child_established(sk);

@@ -121,7 +121,8 @@ static void xtcp_seq_show_sock(struct seq_file *seq, struct sock *sk, loff_t i)
 	}
 	/* Timer codes of /proc/net/tcp: 1 retransmit, 2 keepalive/other. */
 	if (timer_pending(&xs->rtx_timer)) {
-		timer = 1;
+		/* 4: probing a zero window, as /proc/net/tcp shows it. */
+		timer = xs->send_head && xs->snd_una == xs->snd_nxt ? 4 : 1;
 		expires = xs->rtx_timer.expires;
 	} else if (timer_pending(&sk->sk_timer)) {
 		timer = 2;

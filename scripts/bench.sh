@@ -44,8 +44,8 @@
 #  BENCH_TIMEOUT       seconds after which one transfer or rr run counts as
 #                      failed (default 300)
 #
-# Caveat: the source client makes its data with random() and both ends hash
-# every byte; under TCG that costs about as much CPU as the stack itself, so
+# Caveat: the source client generates its data (xorshift64*, 8 bytes at a
+# time) and both ends hash every byte; under TCG that still costs CPU, so
 # the bulk figures include it. The "sender's user CPU" rows show how much of
 # the wall time went there: near 100% means the figure is the tool's limit.
 set -u

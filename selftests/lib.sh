@@ -100,3 +100,50 @@ proc_has()
 		'NR > 1 { split($2, a, ":"); if (a[2] == p && $4 == s) f = 1 }
 		 END { exit !f }' /proc/net/xtcp 2>/dev/null
 }
+
+# Under emulation every process costs a tenth of a second or more, so the
+# helpers below use shell builtins only.
+
+# nap SECONDS: sleep without a process (a read that times out on a FIFO
+# nobody writes).
+nap()
+{
+	if [ -z "${_nap_fd:-}" ]; then
+		local f
+		f=$(mktemp -u)
+		mkfifo "$f" && exec {_nap_fd}<>"$f"
+		rm -f "$f"
+	fi
+	read -r -t "$1" -u "$_nap_fd"
+	return 0
+}
+
+# pid_running PID: is PID alive (a child that exited but was not yet
+# waited for, a zombie, counts as gone)?
+pid_running()
+{
+	local st
+	read -r st 2>/dev/null < "/proc/$1/stat" || return 1
+	st=${st##*) }
+	[ "${st%% *}" != Z ]
+}
+
+# reap PID SECONDS: wait up to SECONDS for background job PID to end;
+# if it does not, SIGTERM it, and SIGKILL it 2 s later. Returns its exit
+# status.
+reap()
+{
+	local end=$((EPOCHSECONDS + $2))
+	while pid_running "$1" && [ $EPOCHSECONDS -lt $end ]; do
+		nap 0.05
+	done
+	if pid_running "$1"; then
+		kill "$1" 2>/dev/null
+		end=$((EPOCHSECONDS + 2))
+		while pid_running "$1" && [ $EPOCHSECONDS -lt $end ]; do
+			nap 0.05
+		done
+		pid_running "$1" && kill -9 "$1" 2>/dev/null
+	fi
+	wait "$1"
+}
