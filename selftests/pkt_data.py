@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xtcp_pkt import (ACK, BASELINE, RST, SO_RCVBUF, SO_SNDBUF, SOL_SOCKET,
                       SOL_TCP, TCP_NODELAY, Fail, active_open, check,
                       counters, getsockopt_int, knob, listener, opt_sack,
-                      opt_ts, passive_open, run, setsockopt_int, wait_until)
+                      opt_ts, main, passive_open, setsockopt_int, wait_until)
 
 MSS = 1460              # the peer offers MSS 1460; no timestamps unless said
 CONNS = []              # connections to reset when a scenario ends
@@ -706,13 +706,4 @@ SCENARIOS = [
 ]
 
 if __name__ == "__main__":
-    if os.geteuid() != 0:
-        print("# SKIP: needs root")
-        sys.exit(4)
-    os.system("modprobe tun 2>/dev/null")
-    if not os.path.exists("/dev/net/tun"):
-        print("# SKIP: no /dev/net/tun")
-        sys.exit(4)
-    only = sys.argv[1:]
-    chosen = [s for s in SCENARIOS if not only or s.__name__ in only]
-    sys.exit(run(chosen))
+    main(SCENARIOS)

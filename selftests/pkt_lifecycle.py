@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xtcp_pkt import (ACK, FIN, build, PSH, RST, SYN, LOCAL, PEER, STATES, Conn,
                       Fail, active_open, check, counters, knob, listener,
                       opt_mss, opt_ts, opt_wscale, opt_sackok, passive_open,
-                      proc_rows, run, set_linger, so_error, start_connect, timer_left,
+                      main, proc_rows, set_linger, so_error, start_connect, timer_left,
                       setsockopt_int, state_of, wait_until, xaccept,
                       xconnect, xshutdown,
                       xsocket, xbind, xlisten, xname)
@@ -731,13 +731,4 @@ SCENARIOS = [
 ]
 
 if __name__ == "__main__":
-    if os.geteuid() != 0:
-        print("# SKIP: needs root")
-        sys.exit(4)
-    os.system("modprobe tun 2>/dev/null")
-    if not os.path.exists("/dev/net/tun"):
-        print("# SKIP: no /dev/net/tun")
-        sys.exit(4)
-    only = sys.argv[1:]
-    chosen = [s for s in SCENARIOS if not only or s.__name__ in only]
-    sys.exit(run(chosen))
+    main(SCENARIOS)

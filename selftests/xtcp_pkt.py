@@ -25,6 +25,7 @@ import fcntl
 import os
 import select
 import struct
+import sys
 import time
 
 LOCAL = "192.0.2.1"
@@ -645,3 +646,17 @@ def run(scenarios):
         print("%s %d %s" % ("ok" if ok else "not ok", i, name), flush=True)
     print("# %d passed, %d failed" % (len(scenarios) - failed, failed))
     return 1 if failed else 0
+
+
+def main(scenarios):
+    """Entry point of a scenario file: run SCENARIOS, or those named."""
+    if os.geteuid() != 0:
+        print("# SKIP: needs root")
+        sys.exit(4)
+    os.system("modprobe tun 2>/dev/null")
+    if not os.path.exists("/dev/net/tun"):
+        print("# SKIP: no /dev/net/tun")
+        sys.exit(4)
+    only = sys.argv[1:]
+    chosen = [s for s in scenarios if not only or s.__name__ in only]
+    sys.exit(run(chosen))
