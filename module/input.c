@@ -13,6 +13,7 @@
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
+#include <linux/sizes.h>
 #include <linux/skbuff.h>
 #include <net/protocol.h>
 #include <net/ip.h>
@@ -60,9 +61,10 @@ static void xtcp_store_ts_recent(struct xtcp_sock *xs,
 }
 
 /*
- * Remove what @ack covers from the write queue and the scoreboard; sample
- * the RTT (from the timestamp echo, else Karn's rule). Returns the number
- * of skbs acknowledged.
+ * Remove what @ack covers from the write queue and the scoreboard, with
+ * the acknowledged head of an skb of several segments; sample the RTT
+ * (from the timestamp echo, else Karn's rule). Returns the number of
+ * segments acknowledged.
  */
 static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
 {
@@ -72,12 +74,26 @@ static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
 	u32 acked = 0;
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) &&
-	       skb != xs->send_head &&
-	       !after(XTCP_SKB_CB(skb)->end_seq, ack)) {
-		if (!XTCP_SKB_CB(skb)->retransmitted)
-			rtt = jiffies - XTCP_SKB_CB(skb)->when;
+	       skb != xs->send_head) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (after(cb->end_seq, ack)) {
+			u32 pcount = cb->pcount, mss = xtcp_skb_mss(sk, skb);
+			u32 len = rounddown(ack - cb->seq, mss);
+
+			/* Whole segments of it are acknowledged. */
+			if (pcount < 2 || !len || !before(cb->seq, ack) ||
+			    xtcp_trim_head(sk, skb, len))
+				break;
+			acked += pcount - cb->pcount;
+			if (!cb->retransmitted)
+				rtt = jiffies - cb->when;
+			break;
+		}
+		if (!cb->retransmitted)
+			rtt = jiffies - cb->when;
+		acked += cb->pcount;
 		xtcp_skb_unaccount(xs, skb);
-		acked++;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		xtcp_free_skb(sk, skb);
 	}
@@ -253,8 +269,11 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 		res->ack_now = true;
 		return;
 	}
-	xs->rcv_mss = max_t(u16, xs->rcv_mss, min(len, 65535));
-	xs->data_segs_in += !!len;
+	/* A GSO skb (veth, loopback) stands for segments of gso_size. */
+	xs->rcv_mss = max_t(u16, xs->rcv_mss,
+			    min_t(u32, skb_shinfo(skb)->gso_size ? : len, 65535));
+	if (len)
+		xs->data_segs_in += skb_shinfo(skb)->gso_segs ? : 1;
 	xs->last_data_recv = jiffies;
 	__skb_pull(skb, tcp_hdr(skb)->doff * 4);
 	skb_dst_drop(skb);
@@ -780,7 +799,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_rcv_result res = {};
 
 	if (sk->sk_state != TCP_LISTEN)
-		xs->segs_in++;
+		xs->segs_in += skb_shinfo(skb)->gso_segs ? : 1;
 	switch (sk->sk_state) {
 	case TCP_CLOSE:
 		/*
@@ -970,7 +989,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	struct sock *sk;
 
 	BUILD_BUG_ON(sizeof(struct xtcp_skb_cb) > sizeof(skb->cb));
-	XTCP_INC_STATS(net, XTCP_MIB_INSEGS);
+	XTCP_ADD_STATS(net, XTCP_MIB_INSEGS, skb_shinfo(skb)->gso_segs ? : 1);
 
 	/* Unicast only: no link or IP broadcast, no multicast. */
 	if (skb->pkt_type != PACKET_HOST ||
@@ -1022,10 +1041,14 @@ lookup:
 		retried = true;
 		goto lookup;
 	}
+	/*
+	 * The backlog takes both buffers' worth, and one more GSO skb of
+	 * 64 KB on top, as tcp_add_backlog() allows.
+	 */
 	if (!sock_owned_by_user(sk)) {
 		xtcp_do_rcv(sk, skb);
 	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
-				  READ_ONCE(sk->sk_sndbuf))) {
+				  READ_ONCE(sk->sk_sndbuf) + SZ_64K)) {
 		bh_unlock_sock(sk);
 		sock_put(sk);
 		XTCP_INC_STATS(net, XTCP_MIB_BACKLOGDROP);

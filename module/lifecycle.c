@@ -72,6 +72,8 @@ void xtcp_init_sock(struct sock *sk)
 
 	sk->sk_backlog_rcv = xtcp_do_rcv;
 	sk->sk_write_space = xtcp_write_space;
+	/* Big skbs of ours are cut by offload.c; sk_setup_caps() checks. */
+	sk->sk_gso_type = SKB_GSO_SCTP;
 	sock_set_flag(sk, SOCK_RCU_FREE);
 }
 

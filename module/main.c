@@ -3,8 +3,9 @@
  * xtcp: module entry points and load-time parameters.
  *
  * Load order is the TIME_WAIT slab and buckets, per-namespace state
- * (sockets and the receive path look it up), then the socket family, then
- * the IP protocol handler, so that nothing can reach a half-initialised
+ * (sockets and the receive path look it up), the GSO handler (before any
+ * socket can send a big skb), then the socket family, then the IP
+ * protocol handler, so that nothing can reach a half-initialised
  * module. Unload is the exact reverse: when the namespaces are gone every
  * TIME_WAIT entry is dead, and xtcp_tw_exit() stops the buckets. A
  * socket pins the module (proto_ops, proto and family all name THIS_MODULE
@@ -50,6 +51,13 @@ static int __init xtcp_init(void)
 	if (ret)
 		goto err_netns;
 
+	ret = xtcp_offload_init();
+	if (ret) {
+		pr_err("IP protocol %d has a GSO handler already\n",
+		       xtcp_ipproto);
+		goto err_offload;
+	}
+
 	ret = xtcp_socket_init();
 	if (ret)
 		goto err_socket;
@@ -65,6 +73,8 @@ static int __init xtcp_init(void)
 err_input:
 	xtcp_socket_exit();
 err_socket:
+	xtcp_offload_exit();
+err_offload:
 	xtcp_netns_exit();
 err_netns:
 	xtcp_tw_exit();
@@ -76,6 +86,7 @@ static void __exit xtcp_exit(void)
 {
 	xtcp_input_exit();
 	xtcp_socket_exit();
+	xtcp_offload_exit();
 	xtcp_netns_exit();
 	xtcp_tw_exit();
 	pr_info("unloaded\n");

@@ -159,12 +159,13 @@ static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 		}
 		xtcp_timer_delack_cancel(sk);
 	}
-	xs->segs_out++;
+	xs->segs_out += skb_shinfo(skb)->gso_segs ? : 1;
 	if (len) {
-		xs->data_segs_out++;
+		xs->data_segs_out += skb_shinfo(skb)->gso_segs ? : 1;
 		xs->last_data_sent = jiffies;
 	}
-	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUTSEGS);
+	XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_OUTSEGS,
+		       skb_shinfo(skb)->gso_segs ? : 1);
 	if (flags & TCPHDR_RST)
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUTRSTS);
 
@@ -227,16 +228,61 @@ static int xtcp_queue_ctl(struct sock *sk, u8 flags, gfp_t gfp)
 }
 
 /*
- * Split @skb of the write queue after @len bytes of payload; the second
- * part follows it in the queue and inherits its marks. A FIN or PSH goes
- * with the second part.
+ * Segments of one MSS for @skb's payload (one for none), and the GSO
+ * fields that have the IPv4 layer or the device cut it so. Only for an
+ * skb no clone shares (the fields live in the shared info).
  */
-int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
+void xtcp_set_pcount(struct sk_buff *skb, u32 mss)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+
+	if (skb->len <= mss) {
+		XTCP_SKB_CB(skb)->pcount = 1;
+		shinfo->gso_size = 0;
+		shinfo->gso_segs = 0;
+		shinfo->gso_type = 0;
+		return;
+	}
+	XTCP_SKB_CB(skb)->pcount = DIV_ROUND_UP(skb->len, mss);
+	shinfo->gso_size = mss;
+	shinfo->gso_segs = XTCP_SKB_CB(skb)->pcount;
+	shinfo->gso_type = SKB_GSO_SCTP;	/* see offload.c */
+}
+
+/* The segment size @skb was sent with: its own MSS (tcp_skb_mss()). */
+u32 xtcp_skb_mss(struct sock *sk, const struct sk_buff *skb)
+{
+	return skb_shinfo(skb)->gso_size ? : xtcp_current_mss(sk);
+}
+
+/*
+ * Re-count a sent skb for a new MSS (path MTU went down), keeping the
+ * scoreboard in step.
+ */
+int xtcp_repcount(struct sock *sk, struct sk_buff *skb, u32 mss)
+{
+	unsigned int old = skb->truesize;
+	u32 pcount = xtcp_skb_pcount(skb);
+
+	if (skb_unclone(skb, GFP_ATOMIC))
+		return -ENOMEM;
+	sk_wmem_queued_add(sk, skb->truesize - old);
+	xtcp_set_pcount(skb, mss);
+	xtcp_adjust_pcount(xtcp_sk(sk), skb, xtcp_skb_pcount(skb) - pcount);
+	return 0;
+}
+
+/*
+ * Split @skb of the write queue after @len bytes of payload, into
+ * segments of @mss; the second part follows it in the queue and inherits
+ * its marks. A FIN or PSH goes with the second part.
+ */
+int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb), *ncb;
 	bool sent = skb != xs->send_head && !after(cb->end_seq, xs->snd_nxt);
-	u32 nlen = skb->len - len;
+	u32 nlen = skb->len - len, pcount = xtcp_skb_pcount(skb);
 	unsigned int old = skb->truesize;
 	struct sk_buff *buff;
 
@@ -245,8 +291,10 @@ int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	if (skb_unclone(skb, GFP_ATOMIC))
 		return -ENOMEM;
 	buff = xtcp_alloc_ctl_skb(sk, GFP_ATOMIC);
-	if (!buff)
+	if (!buff) {
+		sk_wmem_queued_add(sk, skb->truesize - old);
 		return -ENOMEM;
+	}
 	skb_split(skb, buff, len);
 	skb->truesize -= nlen;
 	buff->truesize += nlen;
@@ -258,13 +306,82 @@ int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	cb->end_seq = ncb->seq;
 	cb->tcp_flags &= ~(TCPHDR_FIN | TCPHDR_PSH);
 	__skb_queue_after(&sk->sk_write_queue, skb, buff);
+	xtcp_set_pcount(skb, mss);
+	xtcp_set_pcount(buff, mss);
 	if (sent) {
-		xs->packets_out++;
-		xs->sacked_out += ncb->sacked;
-		xs->lost_out += ncb->lost;
-		xs->retrans_out += ncb->retrans;
+		/* Both halves carry the marks the whole one had. */
+		xs->packets_out += xtcp_skb_pcount(buff);
+		xs->sacked_out += ncb->sacked * xtcp_skb_pcount(buff);
+		xs->lost_out += ncb->lost * xtcp_skb_pcount(buff);
+		xs->retrans_out += ncb->retrans * xtcp_skb_pcount(buff);
+		xtcp_adjust_pcount(xs, skb, xtcp_skb_pcount(skb) - pcount);
 	}
 	return 0;
+}
+
+/*
+ * The first @len bytes of a sent skb are acknowledged: drop them from its
+ * page fragments (write queue skbs carry no payload in the head) and count
+ * it again. As tcp_trim_head(), without a new skb.
+ */
+int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 mss = xtcp_skb_mss(sk, skb), pcount = xtcp_skb_pcount(skb);
+	unsigned int old = skb->truesize, eat = len;
+	struct skb_shared_info *shinfo;
+	int i, k = 0;
+
+	if (!len || len >= skb->len || skb_headlen(skb))
+		return -EINVAL;
+	if (skb_unclone(skb, GFP_ATOMIC))
+		return -ENOMEM;
+	shinfo = skb_shinfo(skb);
+	for (i = 0; i < shinfo->nr_frags; i++) {
+		skb_frag_t *frag = &shinfo->frags[i];
+		unsigned int size = skb_frag_size(frag);
+
+		if (size <= eat) {
+			skb_frag_unref(skb, i);
+			eat -= size;
+			continue;
+		}
+		shinfo->frags[k] = *frag;
+		if (eat) {
+			skb_frag_off_add(&shinfo->frags[k], eat);
+			skb_frag_size_sub(&shinfo->frags[k], eat);
+			eat = 0;
+		}
+		k++;
+	}
+	shinfo->nr_frags = k;
+	skb->len -= len;
+	skb->data_len -= len;
+	skb->truesize -= len;
+	sk_wmem_queued_add(sk, skb->truesize - old);
+	cb->seq += len;
+	xtcp_set_pcount(skb, mss);
+	xtcp_adjust_pcount(xtcp_sk(sk), skb, xtcp_skb_pcount(skb) - pcount);
+	return 0;
+}
+
+/*
+ * How much user data one skb of the write queue should take: as many
+ * segments as one GSO packet of the route carries (64 KB), but not more
+ * than half the largest window the peer offered (tcp_xmit_size_goal()).
+ */
+u32 xtcp_size_goal(struct sock *sk, u32 mss)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 goal, segs;
+
+	if (!sk_can_gso(sk) || sk->sk_gso_max_segs < 2)
+		return mss;
+	goal = sk->sk_gso_max_size;
+	if (xs->max_window)
+		goal = min(goal, max(xs->max_window / 2, mss));
+	segs = clamp_t(u32, goal / mss, 1, sk->sk_gso_max_segs);
+	return segs * mss;
 }
 
 /*
@@ -275,11 +392,11 @@ int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
  * ceiling).
  */
 static bool xtcp_nagle_ok(const struct xtcp_sock *xs, const struct sk_buff *skb,
-			  u32 mss, int nonagle)
+			  u32 len, u32 mss, int nonagle)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-	if ((nonagle & XTCP_NAGLE_PUSH) || skb->len >= mss ||
+	if ((nonagle & XTCP_NAGLE_PUSH) || len >= mss ||
 	    (cb->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)))
 		return true;
 	if (nonagle & XTCP_NAGLE_CORK)
@@ -290,10 +407,42 @@ static bool xtcp_nagle_ok(const struct xtcp_sock *xs, const struct sk_buff *skb,
 }
 
 /*
- * Send what cwnd, the peer's window and Nagle allow from ->send_head on.
- * If the window stops everything with nothing in flight, the
- * retransmission timer doubles as the persist timer and probes the
- * window (timers.c).
+ * May the unsent @skb leave now, and how much of it (@limit bytes, in
+ * whole segments)? What the congestion window has room for and what the
+ * peer's window takes; nothing if not even its first segment fits. A
+ * short last segment that Nagle holds back stays behind
+ * (tcp_mss_split_point()).
+ */
+static bool xtcp_send_limit(struct sock *sk, struct sk_buff *skb, u32 mss,
+			    int nonagle, u32 *limit)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 in_flight = xtcp_packets_in_flight(xs);
+	u32 wnd_end = xs->snd_una + xs->snd_wnd;
+
+	if (in_flight >= xs->snd_cwnd) {
+		xs->cwnd_limited = true;
+		return false;
+	}
+	*limit = skb->len;
+	if (skb->len <= mss)
+		return !after(cb->end_seq, wnd_end);
+	if (after(cb->seq + mss, wnd_end))
+		return false;
+	*limit = min((xs->snd_cwnd - in_flight) * mss,
+		     rounddown(wnd_end - cb->seq, mss));
+	if (skb->len % mss && skb_queue_is_last(&sk->sk_write_queue, skb) &&
+	    !xtcp_nagle_ok(xs, skb, skb->len % mss, mss, nonagle))
+		*limit = min(*limit, rounddown(skb->len, mss));
+	return true;
+}
+
+/*
+ * Send what cwnd, the peer's window and Nagle allow from ->send_head on,
+ * in skbs of several segments that GSO cuts up (offload.c). If the window
+ * stops everything with nothing in flight, the retransmission timer
+ * doubles as the persist timer and probes the window (timers.c).
  */
 void __xtcp_push_pending(struct sock *sk, int nonagle)
 {
@@ -303,24 +452,25 @@ void __xtcp_push_pending(struct sock *sk, int nonagle)
 
 	while ((skb = xs->send_head)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-		bool syn = cb->tcp_flags & TCPHDR_SYN;
 
-		if (!syn && xtcp_packets_in_flight(xs) >= xs->snd_cwnd) {
-			xs->cwnd_limited = true;
-			break;
+		if (!(cb->tcp_flags & TCPHDR_SYN)) {
+			u32 limit;
+
+			if (!xtcp_send_limit(sk, skb, mss, nonagle, &limit))
+				break;
+			if (skb->len > limit &&
+			    xtcp_fragment(sk, skb, limit, mss))
+				break;
+			if (!xtcp_nagle_ok(xs, skb, skb->len, mss, nonagle))
+				break;
 		}
-		if (!syn && skb->len > mss && xtcp_fragment(sk, skb, mss))
-			break;
-		if (!syn && after(cb->end_seq, xs->snd_una + xs->snd_wnd))
-			break;
-		if (!xtcp_nagle_ok(xs, skb, mss, nonagle))
-			break;
+		xtcp_set_pcount(skb, mss);
 		if (xtcp_transmit_skb(sk, skb) == -ENOBUFS)
 			break;
 		xs->snd_nxt = cb->end_seq;
-		xs->packets_out++;
+		xs->packets_out += xtcp_skb_pcount(skb);
 		xs->bytes_sent += skb->len;
-		if (skb->len < mss)
+		if (skb->len < xtcp_skb_pcount(skb) * mss)
 			xs->snd_sml = cb->end_seq;
 		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 				NULL : skb->next;
@@ -337,22 +487,28 @@ void xtcp_push_pending(struct sock *sk)
 	__xtcp_push_pending(sk, xtcp_sk(sk)->nonagle);
 }
 
-/* Send a sent skb again, cut to the current MSS first. */
-void xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
+/*
+ * Send a sent skb again, at most @segs segments of the current MSS of it;
+ * the rest stays behind as an skb of its own.
+ */
+void xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 segs)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 mss = xtcp_current_mss(sk);
 
-	if (skb->len > mss)
-		xtcp_fragment(sk, skb, mss);
+	if (skb->len > segs * mss)
+		xtcp_fragment(sk, skb, segs * mss, mss);
+	else if (skb->len > mss && skb_shinfo(skb)->gso_size != mss)
+		xtcp_repcount(sk, skb, mss);
 	XTCP_SKB_CB(skb)->retransmitted = 1;
-	xs->total_retrans++;
+	xs->total_retrans += xtcp_skb_pcount(skb);
 	xs->bytes_retrans += skb->len;
-	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
+	XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS,
+		       xtcp_skb_pcount(skb));
 	xtcp_transmit_skb(sk, skb);
 }
 
-/* Retransmit the oldest unacknowledged skb. */
+/* Retransmit the oldest unacknowledged skb (SYN, SYN-ACK), one segment. */
 void xtcp_retransmit_head(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -360,7 +516,7 @@ void xtcp_retransmit_head(struct sock *sk)
 
 	if (!skb || skb == xs->send_head)
 		return;
-	xtcp_retransmit_skb(sk, skb);
+	xtcp_retransmit_skb(sk, skb, 1);
 }
 
 /* Active open: queue and send the SYN. */

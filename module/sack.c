@@ -6,7 +6,10 @@
  * block: sacked (the peer holds it, RFC 2018), lost (deemed lost, to be
  * sent again) and retrans (sent again since it was marked lost). The
  * socket counts them in sacked_out, lost_out and retrans_out next to
- * packets_out, which gives the RFC 6675 pipe.
+ * packets_out, which gives the RFC 6675 pipe. All counts are in segments:
+ * an skb of several (GSO) counts as many, and a mark that applies to only
+ * part of one splits it first at a segment boundary, as Linux TCP's
+ * tcp_match_skb_to_sack() and tcp_mark_head_lost() do.
  *
  * Without SACK the peer's duplicate ACKs stand in for SACKed segments
  * (sacked_out only, no marks), as Linux TCP's Reno emulation does, so the
@@ -44,7 +47,22 @@ static void xtcp_mark_skb_lost(struct xtcp_sock *xs, struct sk_buff *skb)
 	if (cb->sacked || cb->lost)
 		return;
 	cb->lost = 1;
-	xs->lost_out++;
+	xs->lost_out += cb->pcount;
+}
+
+/* A sent skb changed its segment count by @delta: so do its marks. */
+void xtcp_adjust_pcount(struct xtcp_sock *xs, const struct sk_buff *skb,
+			int delta)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	xs->packets_out += delta;
+	if (cb->sacked)
+		xs->sacked_out += delta;
+	if (cb->lost)
+		xs->lost_out += delta;
+	if (cb->retrans)
+		xs->retrans_out += delta;
 }
 
 /* An skb leaves the scoreboard: cumulatively acknowledged. */
@@ -52,16 +70,33 @@ void xtcp_skb_unaccount(struct xtcp_sock *xs, struct sk_buff *skb)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-	xs->packets_out--;
-	if (cb->sacked)
-		xs->sacked_out--;
-	if (cb->lost)
-		xs->lost_out--;
-	if (cb->retrans)
-		xs->retrans_out--;
+	xtcp_adjust_pcount(xs, skb, -(int)cb->pcount);
 	cb->sacked = 0;
 	cb->lost = 0;
 	cb->retrans = 0;
+}
+
+/*
+ * @skb of several segments is only partly inside [@start, @end): split it
+ * at the segment boundary nearest inside the block. Returns true if @skb
+ * itself is now inside; otherwise the walk goes on to its second half.
+ */
+static bool xtcp_sack_split(struct sock *sk, struct sk_buff *skb, u32 start,
+			    u32 end)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 mss = xtcp_skb_mss(sk, skb), len;
+
+	if (cb->pcount < 2)
+		return false;
+	if (before(cb->seq, start)) {
+		len = roundup(start - cb->seq, mss);
+		if (len < skb->len)
+			xtcp_fragment(sk, skb, len, mss);
+		return false;
+	}
+	len = rounddown(end - cb->seq, mss);
+	return len && !xtcp_fragment(sk, skb, len, mss);
 }
 
 static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
@@ -74,19 +109,21 @@ static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 
 		if (skb == xs->send_head || !before(cb->seq, end))
 			break;
-		if (cb->sacked || before(cb->seq, start) ||
-		    after(cb->end_seq, end))
+		if (cb->sacked || !after(cb->end_seq, start))
 			continue;
-		cb->sacked = 1;
-		xs->sacked_out++;
+		if ((before(cb->seq, start) || after(cb->end_seq, end)) &&
+		    !xtcp_sack_split(sk, skb, start, end))
+			continue;
 		if (cb->lost) {
 			cb->lost = 0;
-			xs->lost_out--;
+			xs->lost_out -= cb->pcount;
 		}
 		if (cb->retrans) {
 			cb->retrans = 0;
-			xs->retrans_out--;
+			xs->retrans_out -= cb->pcount;
 		}
+		cb->sacked = 1;
+		xs->sacked_out += cb->pcount;
 	}
 }
 
@@ -135,14 +172,20 @@ void xtcp_mark_lost(struct sock *sk)
 		for (; skb != (struct sk_buff *)&sk->sk_write_queue;
 		     skb = skb->prev) {
 			if (XTCP_SKB_CB(skb)->sacked)
-				above++;
+				above += xtcp_skb_pcount(skb);
 			else if (above >= XTCP_DUPTHRESH)
 				xtcp_mark_skb_lost(xs, skb);
 		}
 	}
+	/* Of the head, the first segment is lost. */
 	head = skb_peek(&sk->sk_write_queue);
-	if (head && head != xs->send_head)
-		xtcp_mark_skb_lost(xs, head);
+	if (!head || head == xs->send_head)
+		return;
+	if (xtcp_skb_pcount(head) > 1 && !XTCP_SKB_CB(head)->lost &&
+	    !XTCP_SKB_CB(head)->sacked)
+		xtcp_fragment(sk, head, xtcp_skb_mss(sk, head),
+			      xtcp_skb_mss(sk, head));
+	xtcp_mark_skb_lost(xs, head);
 }
 
 /*
@@ -163,11 +206,11 @@ void xtcp_mark_all_lost(struct sock *sk)
 			break;
 		if (cb->retrans) {
 			cb->retrans = 0;
-			xs->retrans_out--;
+			xs->retrans_out -= cb->pcount;
 		}
 		if (cb->sacked) {
 			cb->sacked = 0;
-			xs->sacked_out--;
+			xs->sacked_out -= cb->pcount;
 		}
 		xtcp_mark_skb_lost(xs, skb);
 	}
@@ -175,7 +218,10 @@ void xtcp_mark_all_lost(struct sock *sk)
 		xs->sacked_out = 0;
 }
 
-/* Send again what is lost, lowest first, while the pipe has room. */
+/*
+ * Send again what is lost, lowest first, while the pipe has room; an skb
+ * of more segments than there is room for goes in part.
+ */
 void xtcp_xmit_retransmit_queue(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -185,19 +231,20 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 		return;
 	skb_queue_walk(&sk->sk_write_queue, skb) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		u32 in_flight = xtcp_packets_in_flight(xs);
 
 		if (skb == xs->send_head)
 			break;
 		if (!cb->lost || cb->retrans)
 			continue;
-		if (xtcp_packets_in_flight(xs) >= xs->snd_cwnd) {
+		if (in_flight >= xs->snd_cwnd) {
 			/* Window-limited: recovery after an RTO may grow. */
 			xs->cwnd_limited = true;
 			break;
 		}
-		xtcp_retransmit_skb(sk, skb);
+		xtcp_retransmit_skb(sk, skb, xs->snd_cwnd - in_flight);
 		cb->retrans = 1;
-		xs->retrans_out++;
+		xs->retrans_out += cb->pcount;
 	}
 }
 
@@ -217,11 +264,11 @@ void xtcp_simple_retransmit(struct sock *sk)
 
 		if (skb == xs->send_head)
 			break;
-		if (skb->len <= mss)
+		if ((cb->pcount > 1 ? xtcp_skb_mss(sk, skb) : skb->len) <= mss)
 			continue;
 		if (cb->retrans) {
 			cb->retrans = 0;
-			xs->retrans_out--;
+			xs->retrans_out -= cb->pcount;
 		}
 		xtcp_mark_skb_lost(xs, skb);
 	}

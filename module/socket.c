@@ -498,9 +498,10 @@ static void xtcp_drop_empty_tail(struct sock *sk)
 }
 
 /*
- * Queue user data in skbs of up to one MSS, filling the last unsent one
- * first, and send what Nagle, cwnd and the peer's window allow. MSG_MORE
- * holds a short tail back like TCP_CORK.
+ * Queue user data in skbs of up to a size goal of several segments
+ * (xtcp_size_goal()), filling the last unsent one first, and send what
+ * Nagle, cwnd and the peer's window allow. MSG_MORE holds a short tail
+ * back like TCP_CORK.
  */
 static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 {
@@ -522,7 +523,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	sk_clear_bit(SOCKWQ_ASYNC_NOSPACE, sk);
 
 	while (msg_data_left(msg)) {
-		u32 mss = xtcp_current_mss(sk);
+		u32 goal = xtcp_size_goal(sk, xtcp_current_mss(sk));
 		struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
 		int copy;
 
@@ -530,7 +531,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
 			goto do_error;
 		/* Only an unsent data skb with room can take more. */
-		if (!xs->send_head || !skb || skb->len >= mss ||
+		if (!xs->send_head || !skb || skb->len >= goal ||
 		    (XTCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN))) {
 			if (!sk_stream_memory_free(sk))
 				goto wait_for_space;
@@ -538,7 +539,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			if (!skb)
 				goto wait_for_space;
 		}
-		copy = min_t(size_t, msg_data_left(msg), mss - skb->len);
+		copy = min_t(size_t, msg_data_left(msg), goal - skb->len);
 		copy = xtcp_copy_to_skb(sk, skb, msg, copy);
 		if (copy < 0) {
 			err = copy;
@@ -558,7 +559,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		XTCP_SKB_CB(skb)->end_seq += copy;
 		xs->write_seq += copy;
 		copied += copy;
-		if (skb->len >= mss)
+		if (skb->len >= goal)
 			xtcp_push_pending(sk);
 		continue;
 

@@ -289,7 +289,7 @@ static void xtcp_persist_timeout(struct sock *sk)
 
 	room = xs->snd_una + xs->snd_wnd - XTCP_SKB_CB(skb)->seq;
 	if ((s32)room > 0 && room < skb->len)
-		xtcp_fragment(sk, skb, room);
+		xtcp_fragment(sk, skb, room, xtcp_current_mss(sk));
 	__xtcp_push_pending(sk, XTCP_NAGLE_PUSH);
 	if (!xs->send_head || xs->snd_una != xs->snd_nxt)
 		return;		/* the window opened */

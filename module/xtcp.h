@@ -155,6 +155,8 @@ static inline int xtcp_knob(const struct net *net, enum xtcp_knob k)
 
 #define XTCP_INC_STATS(net, field) \
 	SNMP_INC_STATS(xtcp_pernet(net)->mib, field)
+#define XTCP_ADD_STATS(net, field, val) \
+	SNMP_ADD_STATS(xtcp_pernet(net)->mib, field, val)
 
 /* A SACK block (RFC 2018), host byte order: [start, end). */
 struct xtcp_sack_block {
@@ -354,9 +356,19 @@ struct xtcp_skb_cb {
 	   sacked:1,		/* the peer SACKed it */
 	   lost:1,		/* deemed lost, to retransmit */
 	   retrans:1;		/* retransmitted since marked lost */
+	u16 pcount;		/* segments it went out as (output.c) */
 };
 
 #define XTCP_SKB_CB(skb) ((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+/*
+ * Segments a sent skb of the write queue stands for: every count of the
+ * scoreboard (packets_out, sacked_out, lost_out, retrans_out) is in these.
+ */
+static inline u32 xtcp_skb_pcount(const struct sk_buff *skb)
+{
+	return XTCP_SKB_CB(skb)->pcount;
+}
 
 /* RFC 6675 pipe: segments believed to be in the network. */
 static inline u32 xtcp_packets_in_flight(const struct xtcp_sock *xs)
@@ -385,6 +397,10 @@ static inline void xtcp_set_state(struct sock *sk, int state)
 
 /* Milliseconds clock for timestamps (RFC 7323), per connection offset. */
 u32 xtcp_clock_ms(void);
+
+/* offload.c: GSO for our protocol number. */
+int xtcp_offload_init(void);
+void xtcp_offload_exit(void);
 
 /* netns.c */
 int xtcp_netns_init(void);
@@ -424,6 +440,8 @@ void xtcp_sack_process(struct sock *sk, u32 ack);
 void xtcp_mark_lost(struct sock *sk);
 void xtcp_mark_all_lost(struct sock *sk);
 void xtcp_skb_unaccount(struct xtcp_sock *xs, struct sk_buff *skb);
+void xtcp_adjust_pcount(struct xtcp_sock *xs, const struct sk_buff *skb,
+			int delta);
 void xtcp_xmit_retransmit_queue(struct sock *sk);
 void xtcp_simple_retransmit(struct sock *sk);
 
@@ -502,6 +520,11 @@ void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
 void xtcp_send_fin(struct sock *sk);
 void xtcp_send_keepalive_probe(struct sock *sk);
 void xtcp_retransmit_head(struct sock *sk);
+void xtcp_set_pcount(struct sk_buff *skb, u32 mss);
+u32 xtcp_skb_mss(struct sock *sk, const struct sk_buff *skb);
+int xtcp_repcount(struct sock *sk, struct sk_buff *skb, u32 mss);
+int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
+u32 xtcp_size_goal(struct sock *sk, u32 mss);
 void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 void xtcp_send_ack_reply(struct net *net, struct sk_buff *skb, u32 seq,
 			 u32 ack, u16 win, u32 tsval, u32 tsecr, bool ts);
@@ -509,9 +532,9 @@ void xtcp_send_cookie_synack(struct net *net, struct sk_buff *skb, u32 isn,
 			     u16 mss);
 u16 xtcp_select_window(struct sock *sk);
 void __xtcp_push_pending(struct sock *sk, int nonagle);
-int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
+int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss);
 u32 xtcp_current_mss(struct sock *sk);
-void xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
+void xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 segs);
 void xtcp_sync_mss(struct sock *sk, u32 pmtu);
 void xtcp_free_skb(struct sock *sk, struct sk_buff *skb);
 

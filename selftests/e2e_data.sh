@@ -19,7 +19,14 @@
 #  - path MTU: through a router namespace whose outgoing link drops from
 #    MTU 1500 to 1280 mid-transfer; the router answers with ICMP
 #    fragmentation-needed (DF is set), never fragments, and the transfer
-#    completes intact.
+#    completes intact;
+#  - segmentation offload (GSO) over veth, three ways: the sender hands
+#    the veth packets of several segments each (its packet counter stays
+#    below a quarter of the segments); with the veth's software
+#    segmentation for them off (ethtool tx-sctp-segmentation, which xtcp's
+#    big packets use) the core cuts them up through xtcp's GSO handler
+#    (one packet per segment); with gso_max_segs 1 the sender makes
+#    one-segment packets itself. The data arrives intact every time.
 #
 # A failed case is followed by the sockets and xtcp counters of the
 # namespaces; on the debug kernel the sizes are 1/8.
@@ -556,6 +563,51 @@ pmtu()
 	log "$name: client route: $(ip -n $nsc route get $addrs | tr '\n' ' ')"
 }
 
+# ---------------------------------------------------------------------
+# Segmentation offload over the a <-> b veth pair.
+tx_packets() { ip netns exec $nsa cat /sys/class/net/data-a/statistics/tx_packets; }
+
+gso()
+{
+	local proto=$1 how=$2 name="$1 GSO, $2" n=$((16 * MiB / scale))
+	local srv cli p0 p1 segs
+	want "$name" "$proto" || return 0
+	# TCP's packets are TSO ones, which the switch leaves alone.
+	[ "$proto:$how" = TCP:software ] && return 0
+	case $how in
+	veth) ;;
+	software)
+		ip netns exec $nsa ethtool -K data-a tx-sctp-segmentation off 			>/dev/null || { fail "$name: ethtool -K failed"; return; }
+		;;
+	one) ip -n $nsa link set data-a gso_max_segs 1 ;;
+	esac
+	port=$((port + 1))
+	p0=$(tx_packets)
+	spawn srv $nsb "$tmp/gs" -s "$proto" -l -a $addrb -p $port 		-m sink -T 60
+	listening $srv "$tmp/gs" || { fail "$name: no server: $(oneline "$tmp/gs")"; return; }
+	spawn cli $nsa "$tmp/gc" -s "$proto" -c $addrb -p $port 		-m source -n $n -S 21 -T 60
+	reap $cli 70 || fail "$name: client: $(oneline "$tmp/gc")"
+	reap $srv 10 || fail "$name: server: $(oneline "$tmp/gs")"
+	p1=$(tx_packets)
+	ip netns exec $nsa ethtool -K data-a tx-sctp-segmentation on >/dev/null
+	ip -n $nsa link set data-a gso_max_segs 65535
+	stream "$name" "$tmp/gc" "$tmp/gs" $n
+	# Full segments (MSS 1448 with timestamps) the data needs, at least.
+	segs=$((n / 1448))
+	p1=$((p1 - p0))
+	if [ $how = veth ]; then
+		if [ $p1 -lt $((segs / 4)) ]; then
+			pass "$name: $p1 packets for $segs segments"
+		else
+			fail "$name: $p1 packets for $segs segments, not GSO packets"
+		fi
+	elif [ $p1 -ge $segs ]; then
+		pass "$name: $p1 packets for $segs segments"
+	else
+		fail "$name: $p1 packets for $segs segments, fewer than one per segment"
+	fi
+}
+
 # run CASE ARGS...: one case; its failures come with the sockets and
 # counters of the namespaces.
 run()
@@ -579,6 +631,9 @@ for proto in TCP XTCP; do
 	[ $proto = XTCP ] && run keepalive $proto sysctl
 	run retries2 $proto
 	run pmtu $proto
+	for how in veth software one; do
+		run gso $proto $how
+	done
 done
 
 # xtcp_idle NS: no xtcp connection in NS but TIME_WAIT entries.
