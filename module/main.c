@@ -53,7 +53,7 @@ static int __init xtcp_init(void)
 
 	ret = xtcp_offload_init();
 	if (ret) {
-		pr_err("IP protocol %d has a GSO handler already\n",
+		pr_err("IP protocol %d is already claimed (GSO); load with ipproto=<free number>\n",
 		       xtcp_ipproto);
 		goto err_offload;
 	}

@@ -14,9 +14,13 @@
 #include "xtcp.h"
 
 static const struct snmp_mib xtcp_mib_list[] = {
-	/* Segments that IPv4 handed to xtcp, valid or not. */
+	/* Segments that IPv4 handed to xtcp, valid or not (a GSO packet
+	 * counts as its segments).
+	 */
 	SNMP_MIB_ITEM("InSegs", XTCP_MIB_INSEGS),
-	/* Segments sent, including retransmissions and RSTs. */
+	/* Segments sent, including retransmissions and RSTs (a GSO packet
+	 * counts as its segments).
+	 */
 	SNMP_MIB_ITEM("OutSegs", XTCP_MIB_OUTSEGS),
 	/* Segments retransmitted. */
 	SNMP_MIB_ITEM("RetransSegs", XTCP_MIB_RETRANSSEGS),
