@@ -267,6 +267,19 @@ void xtcp_cong_exit_recovery(struct sock *sk)
 	xs->dupacks = 0;
 }
 
+/*
+ * A loss repaired without fast recovery (a tail loss probe): the window
+ * goes down as for a loss, at once (Linux's CWR state, ended at once).
+ */
+void xtcp_cong_reduce(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->snd_ssthresh = xs->cc->ssthresh(sk);
+	xs->snd_cwnd = max(xs->snd_ssthresh, 2U);
+	xs->snd_cwnd_cnt = 0;
+}
+
 /* A retransmission time-out: RFC 5681 3.1 (5.5), one segment. */
 void xtcp_cong_on_rto(struct sock *sk)
 {

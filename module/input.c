@@ -26,7 +26,6 @@
 #include "xtcp.h"
 
 /* Duplicate ACKs, or SACKed segments above a hole, that mean a loss. */
-#define XTCP_DUPTHRESH_ACKS	3
 
 static int xtcp_payload_len(const struct sk_buff *skb)
 {
@@ -86,6 +85,7 @@ static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
 			    xtcp_trim_head(sk, skb, len))
 				break;
 			acked += pcount - cb->pcount;
+			xtcp_rack_advance(sk, skb);
 			if (!cb->retransmitted)
 				rtt = jiffies - cb->when;
 			break;
@@ -93,6 +93,8 @@ static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
 		if (!cb->retransmitted)
 			rtt = jiffies - cb->when;
 		acked += cb->pcount;
+		if (!cb->sacked)
+			xtcp_rack_advance(sk, skb);
 		xtcp_skb_unaccount(xs, skb);
 		__skb_unlink(skb, &sk->sk_write_queue);
 		xtcp_free_skb(sk, skb);
@@ -115,15 +117,17 @@ static bool xtcp_our_fin_acked(const struct xtcp_sock *xs)
 }
 
 /*
- * Loss detection and recovery after an ACK (RFC 6675 with SACK, RFC 6582
- * without): enter recovery on the third duplicate ACK or when SACK shows
- * three segments above a hole, leave it once everything sent before is
- * acknowledged, and send again what is lost.
+ * Loss detection and recovery after an ACK. With SACK, RACK (rack.c)
+ * marks what is lost by time and recovery starts when something is; with
+ * the rack knob off, the third duplicate ACK or three segments SACKed
+ * above a hole start it (RFC 6675). Without SACK, NewReno (RFC 6582)
+ * counts duplicate ACKs. Recovery ends once everything sent before it is
+ * acknowledged; what is lost is sent again.
  */
 static void xtcp_recovery(struct sock *sk, u32 acked, bool dupack)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	bool sack = xs->rx_opt.sack_ok;
+	bool sack = xs->rx_opt.sack_ok, rack = xtcp_rack_enabled(sk);
 
 	if (!sack) {
 		/* Reno: each duplicate ACK stands for a segment that left. */
@@ -132,17 +136,18 @@ static void xtcp_recovery(struct sock *sk, u32 acked, bool dupack)
 		else if (acked)
 			xs->sacked_out -= min(acked - 1, xs->sacked_out);
 	}
+	if (rack)
+		xtcp_rack_mark_lost(sk);
 
 	switch (xs->ca_state) {
 	case XTCP_CA_OPEN:
-		if (xs->dupacks < XTCP_DUPTHRESH_ACKS &&
-		    !(sack && xs->sacked_out >= XTCP_DUPTHRESH_ACKS))
+		if (rack ? !xs->lost_out :
+		    xs->dupacks < XTCP_DUPTHRESH &&
+		    !(sack && xs->sacked_out >= XTCP_DUPTHRESH))
 			break;
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FASTRETRANS);
-		XTCP_INC_STATS(sock_net(sk), sack ? XTCP_MIB_SACKRECOVERY :
-						    XTCP_MIB_RENORECOVERY);
-		xtcp_cong_enter_recovery(sk);
-		xtcp_mark_lost(sk);
+		xtcp_enter_recovery(sk);
+		if (!rack)
+			xtcp_mark_lost(sk);
 		break;
 	case XTCP_CA_RECOVERY:
 	case XTCP_CA_LOSS:
@@ -153,7 +158,8 @@ static void xtcp_recovery(struct sock *sk, u32 acked, bool dupack)
 			break;
 		}
 		/* A partial ACK: the new head was lost too (RFC 6582). */
-		if (xs->ca_state == XTCP_CA_RECOVERY && (acked || sack))
+		if (xs->ca_state == XTCP_CA_RECOVERY && !rack &&
+		    (acked || sack))
 			xtcp_mark_lost(sk);
 		break;
 	}
@@ -170,7 +176,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	const struct tcphdr *th = tcp_hdr(skb);
 	u32 ack = cb->ack_seq, acked = 0, prior_sacked = xs->sacked_out;
-	bool dupack = false;
+	bool dupack = false, dsack = false;
 
 	if (after(ack, xs->snd_nxt)) {
 		/* Acknowledges something not yet sent. */
@@ -186,7 +192,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	}
 
 	if (xs->rx_opt.num_sacks)
-		xtcp_sack_process(sk, ack);
+		dsack = xtcp_sack_process(sk, ack);
 
 	/* Any acceptable ACK shows the peer is alive (tcp_ack()). */
 	xs->probes_out = 0;
@@ -217,11 +223,17 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		xs->max_window = max(xs->max_window, xs->snd_wnd);
 	}
 
+	if (xs->tlp_high_seq)
+		xtcp_tlp_ack(sk, ack, dsack,
+			     !acked && cb->end_seq == cb->seq &&
+			     xs->sacked_out == prior_sacked);
 	if (xs->ca_state != XTCP_CA_OPEN || dupack || xs->sacked_out ||
 	    xs->lost_out)
 		xtcp_recovery(sk, acked, dupack);
 	if (xs->ca_state != XTCP_CA_RECOVERY)
 		xtcp_cong_on_ack(sk, acked);
+	if (acked)
+		xtcp_tlp_schedule(sk);
 	return true;
 }
 

@@ -170,3 +170,26 @@ XTCP_KNOB(congestion_control, 1, 0, 1)
  * long for data of ours to ride on (RFC 1122 4.2.3.2, RFC 5681 4.2).
  */
 XTCP_KNOB(delack_ms, 40, 1, 1000)
+
+/*
+ * RACK loss detection (RFC 8985 section 6) on connections with SACK: a
+ * segment is lost once one sent after it was delivered and a round trip
+ * plus a reordering window (a quarter of the minimum RTT, none once
+ * recovery started, until reordering was seen) has passed since it was
+ * sent; a lost retransmission is found the same way. 0 uses RFC 6675's
+ * rule instead (lost when three SACKed segments lie above). Like
+ * net.ipv4.tcp_recovery=1; connections without SACK always count
+ * duplicate ACKs (NewReno).
+ */
+XTCP_KNOB(rack, 1, 0, 1)
+
+/*
+ * Tail loss probes (RFC 8985 section 7) on connections with SACK: when
+ * nothing is acknowledged for two smoothed RTTs (plus rto_min_ms for a
+ * peer's delayed ACK when one segment is in flight, as Linux), one new
+ * segment is sent, or
+ * the last one again, so that a lost tail is repaired by fast recovery
+ * instead of a retransmission time-out. At most one probe per tail. 0
+ * turns the probes off, like net.ipv4.tcp_early_retrans=0.
+ */
+XTCP_KNOB(tlp, 1, 0, 1)

@@ -328,6 +328,13 @@ int xtcp_disconnect(struct sock *sk)
 	xs->lost_out = 0;
 	xs->retrans_out = 0;
 	xs->dupacks = 0;
+	xs->rtt_min = 0;
+	xs->rack_mstamp = 0;
+	xs->rack_end_seq = 0;
+	xs->rack_rtt_us = 0;
+	xs->rack_advanced = false;
+	xs->rack_reord = false;
+	xs->tlp_high_seq = 0;
 	xs->quickack = XTCP_QUICKACKS;
 	xs->cc->init(sk);
 	xs->snd_cwnd = XTCP_INIT_CWND;

@@ -151,6 +151,12 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("IcmpFragNeeded", XTCP_MIB_ICMPFRAGNEEDED),
 	/* ICMP errors that matched a connection and a sequence number in flight. */
 	SNMP_MIB_ITEM("IcmpErrors", XTCP_MIB_ICMPERRORS),
+	/* Tail loss probes sent (RFC 8985 7). */
+	SNMP_MIB_ITEM("LossProbes", XTCP_MIB_LOSSPROBES),
+	/* Losses repaired by a retransmitted tail loss probe. */
+	SNMP_MIB_ITEM("LossProbeRecovery", XTCP_MIB_LOSSPROBERECOVERY),
+	/* RACK reordering windows that ran out (RFC 8985 6.3). */
+	SNMP_MIB_ITEM("RackReoTimeouts", XTCP_MIB_RACKREOTIMEOUTS),
 	SNMP_MIB_SENTINEL
 };
 

@@ -191,6 +191,9 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb)
 	if (!skb)
 		return -ENOBUFS;
 	cb->when = jiffies;
+	/* RACK's clock (rack.c) is the original's; the clone leaves bare. */
+	oskb->tstamp = ktime_get_ns();
+	skb->tstamp = 0;
 	/* Everything but the very first SYN acknowledges. */
 	if (sk->sk_state != TCP_SYN_SENT)
 		flags |= TCPHDR_ACK;
@@ -302,6 +305,7 @@ int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss)
 
 	ncb = XTCP_SKB_CB(buff);
 	*ncb = *cb;
+	buff->tstamp = skb->tstamp;
 	ncb->seq = cb->seq + len;
 	cb->end_seq = ncb->seq;
 	cb->tcp_flags &= ~(TCPHDR_FIN | TCPHDR_PSH);
@@ -438,17 +442,57 @@ static bool xtcp_send_limit(struct sock *sk, struct sk_buff *skb, u32 mss,
 	return true;
 }
 
+/* Send the unsent @skb, ->send_head, as it is now. */
+static int xtcp_xmit_new(struct sock *sk, struct sk_buff *skb, u32 mss)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	xtcp_set_pcount(skb, mss);
+	if (xtcp_transmit_skb(sk, skb) == -ENOBUFS)
+		return -ENOBUFS;
+	xs->snd_nxt = cb->end_seq;
+	xs->packets_out += xtcp_skb_pcount(skb);
+	xs->bytes_sent += skb->len;
+	if (skb->len < xtcp_skb_pcount(skb) * mss)
+		xs->snd_sml = cb->end_seq;
+	xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+			NULL : skb->next;
+	xtcp_timer_on_send(sk);
+	return 0;
+}
+
+/*
+ * A tail loss probe (rack.c): one new segment from ->send_head if the
+ * peer's window takes it, whatever cwnd says.
+ */
+bool xtcp_send_new_segment(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xs->send_head;
+	u32 mss = xtcp_current_mss(sk);
+
+	if (!skb || after(XTCP_SKB_CB(skb)->seq + min(skb->len, mss),
+			  xs->snd_una + xs->snd_wnd))
+		return false;
+	if (skb->len > mss && xtcp_fragment(sk, skb, mss, mss))
+		return false;
+	return !xtcp_xmit_new(sk, skb, mss);
+}
+
 /*
  * Send what cwnd, the peer's window and Nagle allow from ->send_head on,
  * in skbs of several segments that GSO cuts up (offload.c). If the window
  * stops everything with nothing in flight, the retransmission timer
- * doubles as the persist timer and probes the window (timers.c).
+ * doubles as the persist timer and probes the window (timers.c); after
+ * new data, it is a tail loss probe first (rack.c).
  */
 void __xtcp_push_pending(struct sock *sk, int nonagle)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 mss = xtcp_current_mss(sk);
 	struct sk_buff *skb;
+	bool sent = false;
 
 	while ((skb = xs->send_head)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -464,22 +508,16 @@ void __xtcp_push_pending(struct sock *sk, int nonagle)
 			if (!xtcp_nagle_ok(xs, skb, skb->len, mss, nonagle))
 				break;
 		}
-		xtcp_set_pcount(skb, mss);
-		if (xtcp_transmit_skb(sk, skb) == -ENOBUFS)
+		if (xtcp_xmit_new(sk, skb, mss))
 			break;
-		xs->snd_nxt = cb->end_seq;
-		xs->packets_out += xtcp_skb_pcount(skb);
-		xs->bytes_sent += skb->len;
-		if (skb->len < xtcp_skb_pcount(skb) * mss)
-			xs->snd_sml = cb->end_seq;
-		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
-				NULL : skb->next;
-		xtcp_timer_on_send(sk);
+		sent = true;
 	}
 	if (!xs->send_head)
 		xs->cwnd_limited = false;
 	if (xs->send_head && xs->snd_una == xs->snd_nxt)
 		xtcp_timer_on_send(sk);
+	if (sent)
+		xtcp_tlp_schedule(sk);
 }
 
 void xtcp_push_pending(struct sock *sk)

@@ -26,8 +26,6 @@
 
 #include "xtcp.h"
 
-#define XTCP_DUPTHRESH	3
-
 /* The last skb that was sent, or NULL. */
 static struct sk_buff *xtcp_last_sent(struct sock *sk)
 {
@@ -124,22 +122,25 @@ static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 		}
 		cb->sacked = 1;
 		xs->sacked_out += cb->pcount;
+		xtcp_rack_advance(sk, skb);
 	}
 }
 
 /*
  * Read the SACK blocks of an ACK for @ack. A first block below @ack, or
- * inside the second, reports a duplicate (D-SACK, RFC 2883 4) and is only
- * counted; blocks outside what was sent are ignored.
+ * inside the second, reports a duplicate (D-SACK, RFC 2883 4): it is
+ * counted, shows RACK that the path reorders, and is returned as true;
+ * blocks outside what was sent are ignored.
  */
-void xtcp_sack_process(struct sock *sk, u32 ack)
+bool xtcp_sack_process(struct sock *sk, u32 ack)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_options *o = &xs->rx_opt;
+	bool dsack = false;
 	int i;
 
 	if (!o->sack_ok)
-		return;
+		return false;
 	for (i = 0; i < o->num_sacks; i++) {
 		u32 start = o->sacks[i].start, end = o->sacks[i].end;
 
@@ -150,6 +151,8 @@ void xtcp_sack_process(struct sock *sk, u32 ack)
 		     (o->num_sacks > 1 && !before(start, o->sacks[1].start) &&
 		      !after(end, o->sacks[1].end)))) {
 			xs->dsack_dups++;
+			xs->rack_reord = true;
+			dsack = true;
 			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DSACKRECV);
 			continue;
 		}
@@ -157,6 +160,17 @@ void xtcp_sack_process(struct sock *sk, u32 ack)
 			continue;
 		xtcp_sack_block(sk, start, end);
 	}
+	return dsack;
+}
+
+/* Fast recovery starts (RFC 6675 5, RFC 6582 3.2). */
+void xtcp_enter_recovery(struct sock *sk)
+{
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FASTRETRANS);
+	XTCP_INC_STATS(sock_net(sk), xtcp_sk(sk)->rx_opt.sack_ok ?
+				     XTCP_MIB_SACKRECOVERY :
+				     XTCP_MIB_RENORECOVERY);
+	xtcp_cong_enter_recovery(sk);
 }
 
 /* Mark what the scoreboard shows to be lost; the head is, at any rate. */

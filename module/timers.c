@@ -141,13 +141,40 @@ void xtcp_clear_timers(struct sock *sk)
 		__sock_put(sk);
 }
 
+static void xtcp_rtx_arm(struct sock *sk, u8 mode, unsigned long timeout)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rtx_mode = mode;
+	sk_reset_timer(sk, &xs->rtx_timer, jiffies + timeout);
+}
+
 /* Something was sent: make sure a retransmission is scheduled. */
 void xtcp_timer_on_send(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (!timer_pending(&xs->rtx_timer))
-		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+		xtcp_rtx_arm(sk, XTCP_RTX_RTO, xs->rto);
+}
+
+/* RACK: an outstanding skb is due in @usecs (rack.c). */
+void xtcp_timer_reo(struct sock *sk, u32 usecs)
+{
+	xtcp_rtx_arm(sk, XTCP_RTX_REO, max(usecs_to_jiffies(usecs), 1UL));
+}
+
+/* TLP: a probe in @timeout jiffies unless an ACK comes (rack.c). */
+void xtcp_timer_pto(struct sock *sk, u32 timeout)
+{
+	xtcp_rtx_arm(sk, XTCP_RTX_PTO, max(timeout, 1U));
+}
+
+bool xtcp_timer_reo_pending(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	return xs->rtx_mode == XTCP_RTX_REO && timer_pending(&xs->rtx_timer);
 }
 
 /* RFC 6298 5.3: restart on every ACK of new data; stop when all is acked. */
@@ -161,12 +188,12 @@ void xtcp_timer_on_ack(struct sock *sk)
 	if (xs->snd_una == xs->snd_nxt && !xs->send_head)
 		sk_stop_timer(sk, &xs->rtx_timer);
 	else
-		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+		xtcp_rtx_arm(sk, XTCP_RTX_RTO, xs->rto);
 }
 
 void xtcp_timer_rearm_rtx(struct sock *sk)
 {
-	sk_reset_timer(sk, &xtcp_sk(sk)->rtx_timer, jiffies + xtcp_sk(sk)->rto);
+	xtcp_rtx_arm(sk, XTCP_RTX_RTO, xtcp_sk(sk)->rto);
 }
 
 /* An orphan entered FIN_WAIT_2: it may wait fin_timeout for the FIN. */
@@ -271,7 +298,7 @@ static void xtcp_backoff(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->rto = min(xs->rto << 1, xtcp_rto_max(sk));
-	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+	xtcp_rtx_arm(sk, XTCP_RTX_RTO, xs->rto);
 }
 
 /*
@@ -330,8 +357,17 @@ static void xtcp_rtx_timeout(struct sock *sk)
 		xtcp_persist_timeout(sk);
 		return;
 	}
+	switch (xs->rtx_mode) {
+	case XTCP_RTX_REO:
+		xtcp_rack_reo_timeout(sk);
+		return;
+	case XTCP_RTX_PTO:
+		xtcp_tlp_probe(sk);
+		return;
+	}
 	if (xtcp_write_timeout(sk))
 		return;
+	xs->tlp_high_seq = 0;
 
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUTS);
 	if (!xs->retrans_stamp)

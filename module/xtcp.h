@@ -102,6 +102,9 @@ enum xtcp_mib_field {
 	XTCP_MIB_DELAYEDACKS,
 	XTCP_MIB_ICMPFRAGNEEDED,
 	XTCP_MIB_ICMPERRORS,
+	XTCP_MIB_LOSSPROBES,
+	XTCP_MIB_LOSSPROBERECOVERY,
+	XTCP_MIB_RACKREOTIMEOUTS,
 	XTCP_MIB_MAX
 };
 
@@ -204,6 +207,13 @@ struct xtcp_listen_queue {
 	bool closed;			/* listener is going away */
 };
 
+/* What rtx_timer does when it fires (timers.c). */
+enum {
+	XTCP_RTX_RTO,		/* retransmission time-out, or persist */
+	XTCP_RTX_REO,		/* RACK reordering window over (rack.c) */
+	XTCP_RTX_PTO,		/* tail loss probe (rack.c) */
+};
+
 /* Timer work deferred to ->release_cb while a user owns the socket. */
 enum {
 	XTCP_RTX_DEFERRED,
@@ -282,6 +292,19 @@ struct xtcp_sock {
 	u32 retrans_out;
 	u8 ca_state;		/* enum xtcp_ca_state */
 	bool cwnd_limited;	/* the last push stopped at cwnd */
+
+	/*
+	 * RACK-TLP (rack.c). Write queue skbs keep the time they last left
+	 * in skb->tstamp (ns, CLOCK_MONOTONIC; clones leave without it).
+	 */
+	u64 rack_mstamp;	/* sent time of the last skb delivered */
+	u32 rack_end_seq;	/* its end */
+	u32 rack_rtt_us;	/* its round trip */
+	bool rack_advanced;	/* a delivery since the last detection */
+	bool rack_reord;	/* the peer saw reordering (D-SACK) */
+	bool tlp_retrans;	/* the probe out was a retransmission */
+	u32 tlp_high_seq;	/* snd_nxt when it went, 0: no probe out */
+	u8 rtx_mode;		/* what rtx_timer does (XTCP_RTX_*) */
 	u64 cc_priv[6];		/* the algorithm's own state */
 
 	/* Sending: Nagle (XTCP_NAGLE_*), MSS set by TCP_MAXSEG. */
@@ -434,9 +457,21 @@ void xtcp_cong_on_ack(struct sock *sk, u32 acked);
 void xtcp_cong_enter_recovery(struct sock *sk);
 void xtcp_cong_exit_recovery(struct sock *sk);
 void xtcp_cong_on_rto(struct sock *sk);
+void xtcp_cong_reduce(struct sock *sk);
+
+/* rack.c: RACK-TLP (RFC 8985). */
+bool xtcp_rack_enabled(const struct sock *sk);
+void xtcp_rack_advance(struct sock *sk, const struct sk_buff *skb);
+void xtcp_rack_mark_lost(struct sock *sk);
+void xtcp_rack_reo_timeout(struct sock *sk);
+void xtcp_tlp_schedule(struct sock *sk);
+void xtcp_tlp_probe(struct sock *sk);
+void xtcp_tlp_ack(struct sock *sk, u32 ack, bool dsack, bool pure_dup);
 
 /* sack.c: the SACK scoreboard and loss recovery (RFC 6675, RFC 6582). */
-void xtcp_sack_process(struct sock *sk, u32 ack);
+#define XTCP_DUPTHRESH	3
+bool xtcp_sack_process(struct sock *sk, u32 ack);
+void xtcp_enter_recovery(struct sock *sk);
 void xtcp_mark_lost(struct sock *sk);
 void xtcp_mark_all_lost(struct sock *sk);
 void xtcp_skb_unaccount(struct xtcp_sock *xs, struct sk_buff *skb);
@@ -525,6 +560,7 @@ u32 xtcp_skb_mss(struct sock *sk, const struct sk_buff *skb);
 int xtcp_repcount(struct sock *sk, struct sk_buff *skb, u32 mss);
 int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
 u32 xtcp_size_goal(struct sock *sk, u32 mss);
+bool xtcp_send_new_segment(struct sock *sk);
 void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 void xtcp_send_ack_reply(struct net *net, struct sk_buff *skb, u32 seq,
 			 u32 ack, u16 win, u32 tsval, u32 tsecr, bool ts);
@@ -553,6 +589,9 @@ void xtcp_clear_timers(struct sock *sk);
 void xtcp_timer_on_send(struct sock *sk);
 void xtcp_timer_on_ack(struct sock *sk);
 void xtcp_timer_rearm_rtx(struct sock *sk);
+void xtcp_timer_reo(struct sock *sk, u32 usecs);
+void xtcp_timer_pto(struct sock *sk, u32 timeout);
+bool xtcp_timer_reo_pending(const struct sock *sk);
 void xtcp_timer_fin_wait2(struct sock *sk);
 void xtcp_timer_keepalive(struct sock *sk);
 void xtcp_timer_delack(struct sock *sk);

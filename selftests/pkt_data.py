@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Packet-level scenarios for the data path, as Linux TCP and the RFCs
 define it: initial window (RFC 6928), fast retransmit (RFC 5681), SACK
-loss recovery (RFC 6675), SACK and D-SACK generation (RFC 2018, 2883),
+loss recovery (RFC 6675), RACK and tail loss probes (RFC 8985), SACK and D-SACK generation (RFC 2018, 2883),
 window scaling and PAWS (RFC 7323), zero-window probes (RFC 9293
 3.8.6.1), delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2) and Nagle
 (RFC 9293 3.7.4).
@@ -303,6 +303,95 @@ def sack_recovery_retransmits_holes_only(peer):
           % (after["RetransSegs"] - before["RetransSegs"]))
     ack(c, seg(10))
     silence(c, 0.3, "a segment after everything was acknowledged")
+
+
+@scenario
+def rack_one_sack_is_enough(peer):
+    """RFC 8985 6: a hole with one SACKed segment sent after it is lost
+    once a quarter of the minimum RTT has passed; no third duplicate ACK
+    and no RTO needed."""
+    slow_rto(5000)
+    c = open_active(peer, sack=True)
+    data = pattern(4 * MSS)
+    write_all(c.fd, data)
+    for k in range(4):
+        expect_seg(c, data, k * MSS)
+    before = counters()
+    ack(c, MSS, sack=[(2 * MSS, 3 * MSS)])   # segment 2 lost, 3 SACKed
+    expect_seg(c, data, MSS, timeout=2.5,
+               what=" (RACK: segment 2 again after one SACK, before the"
+               " 5 s RTO)")
+    silence(c, 0.5, "a second retransmission (segment 4 was sent after "
+            "the SACKed one: not lost)")
+    after = counters()
+    check(after["Timeouts"] == before["Timeouts"],
+          "an RTO fired: Timeouts %d -> %d"
+          % (before["Timeouts"], after["Timeouts"]))
+    check(after["RetransSegs"] - before["RetransSegs"] == 1,
+          "RetransSegs went up by %d, not 1"
+          % (after["RetransSegs"] - before["RetransSegs"]))
+    if "RackReoTimeouts" in after:
+        check(after["RackReoTimeouts"] > before["RackReoTimeouts"],
+              "RackReoTimeouts stayed at %d" % after["RackReoTimeouts"])
+    ack(c, 4 * MSS)
+    silence(c, 0.3, "a segment after everything was acknowledged")
+
+
+@scenario
+def tlp_probes_with_new_data(peer):
+    """RFC 8985 7.3: no ACK for two RTTs: a probe before the RTO, the
+    next new segment while there is one, cwnd or not."""
+    knob("tlp", 1)
+    slow_rto(5000)
+    c = open_active(peer, sack=True)
+    data = pattern(12 * MSS)
+    before = counters()     # the probe may come while we read the 10
+    write_all(c.fd, data)
+    for k in range(10):
+        expect_seg(c, data, k * MSS, what=" (initial window)")
+    expect_seg(c, data, 10 * MSS, timeout=2.5,
+               what=" (tail loss probe: segment 11, new data)")
+    silence(c, 1.0, "a second probe, or more new data past cwnd")
+    after = counters()
+    check(after["Timeouts"] == before["Timeouts"],
+          "an RTO fired: Timeouts %d -> %d"
+          % (before["Timeouts"], after["Timeouts"]))
+    if "LossProbes" in after:
+        check(after["LossProbes"] - before["LossProbes"] == 1,
+              "LossProbes went up by %d, not 1"
+              % (after["LossProbes"] - before["LossProbes"]))
+    ack(c, 11 * MSS)
+    expect_seg(c, data, 11 * MSS, what=" (after the ACK of the probe)")
+    ack(c, 12 * MSS)
+    silence(c, 0.3, "a segment after everything was acknowledged")
+
+
+@scenario
+def tlp_retransmits_the_tail(peer):
+    """RFC 8985 7.3: no new data to probe with: the last segment goes
+    again, and its ACK ends the episode without an RTO. (Two segments
+    stay out: with one, the probe waits rto_min_ms longer for a delayed
+    ACK, as in Linux, and the slow RTO here would come first.)"""
+    knob("tlp", 1)
+    slow_rto(5000)
+    c = open_active(peer, sack=True)
+    data = pattern(4 * MSS)
+    write_all(c.fd, data)
+    for k in range(4):
+        expect_seg(c, data, k * MSS)
+    before = counters()
+    ack(c, 2 * MSS)                   # segments 3 and 4 get no ACK
+    expect_seg(c, data, 3 * MSS, timeout=2.5,
+               what=" (tail loss probe: the last segment again)")
+    ack(c, 4 * MSS)
+    silence(c, 1.0, "a segment after the probe repaired the tail")
+    after = counters()
+    check(after["Timeouts"] == before["Timeouts"],
+          "an RTO fired: Timeouts %d -> %d"
+          % (before["Timeouts"], after["Timeouts"]))
+    check(after["RetransSegs"] - before["RetransSegs"] == 1,
+          "RetransSegs went up by %d, not 1"
+          % (after["RetransSegs"] - before["RetransSegs"]))
 
 
 @scenario
@@ -698,7 +787,9 @@ def delayed_ack(peer):
 
 SCENARIOS = [
     initial_window_10, fast_retransmit_3_dupacks,
-    sack_recovery_retransmits_holes_only, wscale_peer_window_respected,
+    sack_recovery_retransmits_holes_only, rack_one_sack_is_enough,
+    tlp_probes_with_new_data, tlp_retransmits_the_tail,
+    wscale_peer_window_respected,
     zero_window_probes, nagle_and_nodelay,
     sack_generated_for_out_of_order, dsack_for_duplicates,
     wscale_receive_window, wscale_not_offered, paws_drops_old_timestamp,

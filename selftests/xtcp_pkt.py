@@ -305,7 +305,8 @@ TCP_KNOBS = {"fin_timeout": "tcp_fin_timeout",
              "max_syn_backlog": "tcp_max_syn_backlog",
              "syncookies": "tcp_syncookies", "tw_reuse": "tcp_tw_reuse",
              "max_tw_buckets": "tcp_max_tw_buckets",
-             "rfc1337": "tcp_rfc1337"}
+             "rfc1337": "tcp_rfc1337",
+             "rack": "tcp_recovery", "tlp": "tcp_early_retrans"}
 
 # Baseline: xtcp counter names and where kernel TCP counts the same.
 TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
@@ -317,7 +318,9 @@ TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
                 "DelayedAcks": "TcpExt.DelayedACKs",
                 "ChallengeAck": "TcpExt.TCPChallengeACK",
                 "AbortOnClose": "TcpExt.TCPAbortOnClose",
-                "SyncookiesRecv": "TcpExt.SyncookiesRecv"}
+                "SyncookiesRecv": "TcpExt.SyncookiesRecv",
+                "LossProbes": "TcpExt.TCPLossProbes",
+                "LossProbeRecovery": "TcpExt.TCPLossProbeRecovery"}
 
 
 def knob(name, val=None):
@@ -340,6 +343,8 @@ def _tcp_knob(name, val):
         return None
     if name not in TCP_KNOBS:
         return None                 # no TCP equivalent: ignored
+    if name == "tlp" and val:
+        val = 3                     # tcp_early_retrans: 3 is TLP on
     path = "/proc/sys/net/ipv4/" + TCP_KNOBS[name]
     if val is None:
         return read_int(path, None)
@@ -431,10 +436,6 @@ class Peer:
            "ip addr add %s/24 brd + dev xtun0" % LOCAL)
         self.port = 40000
         self.ts = 1000
-        if BASELINE:
-            # No tail loss probes: xtcp has none, and a probe sent while
-            # a scenario takes its time to answer would add segments.
-            write_file("/proc/sys/net/ipv4/tcp_early_retrans", 0)
 
     def send(self, sport, dport, seq, ack, flags, win=65535, opts=b"",
              payload=b"", **kw):
@@ -627,6 +628,10 @@ def run(scenarios):
             try:
                 unshare_net()
                 knob("fin_timeout", 1)
+                # No tail loss probes: a probe sent while a scenario
+                # takes its time to answer would add segments. The
+                # scenarios about them turn them on.
+                knob("tlp", 0)
                 peer = Peer()
                 fn(peer)
                 code = 0
