@@ -153,13 +153,18 @@ both[corrupt]="$ODD $MiB"
 permib[corrupt]=15
 
 # set_netem ARGS INDEX: both ends get the setting; netem seeds differ per
-# end and per setting.
+# end and per setting. Under loss the veths take one segment per packet
+# (gso_max_segs 1, read by sockets when they connect), as a lossy link
+# loses segments: netem would drop a whole GSO packet of up to 45, and
+# the few packets of a debug-kernel run might see no loss at all.
 set_netem()
 {
-	local args=$1 idx=$2 end ns dev
+	local args=$1 idx=$2 end ns dev segs=65535
+	[[ $args == *loss* ]] && segs=1
 	for end in 1 2; do
 		ns=$ns1 dev=$dev1
 		[ $end = 2 ] && ns=$ns2 dev=$dev2
+		ip -n $ns link set dev $dev gso_max_segs $segs || return 1
 		if [ -z "$args" ]; then
 			ip netns exec $ns tc qdisc del dev $dev root 2>/dev/null
 			continue
