@@ -210,7 +210,9 @@ void xtcp_tlp_probe(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
-	if (xs->tlp_high_seq || !xs->packets_out)
+	/* Recovery started since it was armed: the RTO takes over. */
+	if (xs->tlp_high_seq || !xs->packets_out ||
+	    xs->ca_state != XTCP_CA_OPEN)
 		goto rearm;
 	if (xtcp_send_new_segment(sk)) {
 		xs->tlp_retrans = false;

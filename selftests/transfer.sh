@@ -312,7 +312,20 @@ xfer()
 		pass "$name: $srx in $((ms / 1000)).$((ms / 100 % 10))s"
 		return 0
 	fi
+	sockets_of $proto
 	return 1
+}
+
+# sockets_of PROTO: after a failure, the connections left in both
+# namespaces (an orphan that still retransmits, say), but listeners and
+# TIME_WAIT, as /proc/net/xtcp or /proc/net/tcp rows.
+sockets_of()
+{
+	local file=/proc/net/xtcp ns
+	[ "$1" = TCP ] && file=/proc/net/tcp
+	for ns in $ns1 $ns2; do
+		log "$ns: $(ip netns exec $ns awk 'NR > 1 && $4 != "0A" && $4 != "06"' $file | cut -c1-120 | tr '\n' '|')"
+	done
 }
 
 # group PROTO DIR SETTING SEED SIZE...: every size through one server;
