@@ -24,6 +24,9 @@
 #             client's wall time, connect to EOF. The server's byte count
 #             and hash must match the client's.
 #  bulk_veth  the same between two namespaces over a veth pair
+#             (bulk_lo and bulk_veth run BENCH_BULK_ROUNDS times, default 5,
+#             xtcp and TCP taking turns; the figures are the medians, since
+#             one run under TCG swings by a third either way)
 #  bulk_netem the same over the veth pair with netem "delay 10ms loss 1%"
 #             on the sender's egress (gso_max_segs 1 there, so that netem
 #             drops single segments), BENCH_NETEM_BYTES (default 16777216);
@@ -39,8 +42,8 @@
 # "XTCP_BENCH_ONLY='bulk_lo rr' make bench" selects workloads):
 #  BENCH_ONLY          workloads to run, separated by spaces or commas
 #                      (default: all; they always run in the order above)
-#  BENCH_CRR_SECS, BENCH_TW_N, BENCH_BULK_BYTES, BENCH_NETEM_BYTES,
-#  BENCH_NETEM_SEED, BENCH_RR_N   sizes, see above
+#  BENCH_CRR_SECS, BENCH_TW_N, BENCH_BULK_BYTES, BENCH_BULK_ROUNDS,
+#  BENCH_NETEM_BYTES, BENCH_NETEM_SEED, BENCH_RR_N   sizes, see above
 #  BENCH_TIMEOUT       seconds after which one transfer or rr run counts as
 #                      failed (default 300)
 #
@@ -67,6 +70,7 @@ opt()
 crr_secs=$(opt CRR_SECS 10)
 tw_n=$(opt TW_N 20000)
 bulk_bytes=$(opt BULK_BYTES 67108864)
+bulk_rounds=$(opt BULK_ROUNDS 5)
 netem_bytes=$(opt NETEM_BYTES 16777216)
 netem_seed=$(opt NETEM_SEED 1)
 rr_n=$(opt RR_N 20000)
@@ -346,23 +350,56 @@ bulk()
 	fi
 }
 
-if want bulk_lo; then
+# median VALUE...: the middle one (of an even count, the lower middle)
+median()
+{
+	printf '%s\n' "$@" | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+
+# bulk_rounds KEY: bulk_one KEY PROTO for both protocols, taking turns,
+# bulk_rounds times; R[] gets the medians of the runs that worked (a
+# failed run is an error of its own).
+bulk_rounds()
+{
+	local key=$1 r proto mk uk
+	declare -A mb=() cpu=()
+	for ((r = 1; r <= bulk_rounds; r++)); do
+		for proto in XTCP TCP; do
+			mk=${key}_MBps_$proto uk=${key}_user_pct_$proto
+			bulk_one $key $proto || continue
+			mb[$proto]+=" ${R[$mk]}"
+			cpu[$proto]+=" ${R[$uk]}"
+		done
+	done
 	for proto in XTCP TCP; do
+		mk=${key}_MBps_$proto uk=${key}_user_pct_$proto
+		# shellcheck disable=SC2086
+		R[$mk]=$(median ${mb[$proto]:-})
+		# shellcheck disable=SC2086
+		R[$uk]=$(median ${cpu[$proto]:-})
+		note "$key over $proto: MB/s of the runs:${mb[$proto]:- none}"
+	done
+}
+
+bulk_one()
+{
+	local key=$1 proto=$2
+	if [ $key = bulk_lo ]; then
 		fresh_ns bulk-lo-$proto
 		bulk bulk_lo $proto $NS 127.0.0.1 "$bulk_bytes"
-	done
-fi
+		return
+	fi
+	if ! veth_pair bulk-veth-$proto; then
+		error bulk_veth_MBps_$proto bulk_veth_user_pct_$proto -- \
+			"bulk_veth over $proto: no veth pair"
+		return 1
+	fi
+	bulk bulk_veth $proto $NS_B $VETH_B "$bulk_bytes"
+}
 
-if want bulk_veth; then
-	for proto in XTCP TCP; do
-		if ! veth_pair bulk-veth-$proto; then
-			error bulk_veth_MBps_$proto bulk_veth_user_pct_$proto -- \
-				"bulk_veth over $proto: no veth pair"
-			continue
-		fi
-		bulk bulk_veth $proto $NS_B $VETH_B "$bulk_bytes"
-	done
-fi
+want bulk_lo && bulk_rounds bulk_lo
+want bulk_veth && bulk_rounds bulk_veth
 
 if want bulk_netem; then
 	seeded=
