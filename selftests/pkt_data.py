@@ -89,6 +89,14 @@ def counter(name):
     return got[name]
 
 
+def check_delta(before, after, name, want):
+    """Counter name went up by exactly want between two counters()."""
+    got = after[name] - before[name]
+    check(got == want, "%s went up by %d, not %d%s"
+          % (name, got, want, " (an RTO fired)" if name == "Timeouts"
+             else ""))
+
+
 def slow_rto(ms=3000):
     """An RTO far longer than any wait below: it cannot explain a segment."""
     knob("rto_initial_ms", ms)
@@ -251,15 +259,9 @@ def fast_retransmit_3_dupacks(peer):
     expect_seg(c, data, MSS, what=" (fast retransmit of segment 2)")
     silence(c, 0.3, "more than the one lost segment retransmitted")
     after = counters()
-    check(after["Timeouts"] == before["Timeouts"],
-          "an RTO fired: Timeouts %d -> %d"
-          % (before["Timeouts"], after["Timeouts"]))
-    check(after["RetransSegs"] - before["RetransSegs"] == 1,
-          "RetransSegs went up by %d, not 1"
-          % (after["RetransSegs"] - before["RetransSegs"]))
-    check(after["FastRetrans"] - before["FastRetrans"] == 1,
-          "FastRetrans went up by %d, not 1"
-          % (after["FastRetrans"] - before["FastRetrans"]))
+    check_delta(before, after, "Timeouts", 0)
+    check_delta(before, after, "RetransSegs", 1)
+    check_delta(before, after, "FastRetrans", 1)
     ack(c, 6 * MSS)
     silence(c, 0.3, "a segment after everything was acknowledged")
 
@@ -295,12 +297,8 @@ def sack_recovery_retransmits_holes_only(peer):
                " before any ACK for segment 2)")
     silence(c, 0.5, "a third retransmission (SACKed data sent again?)")
     after = counters()
-    check(after["Timeouts"] == before["Timeouts"],
-          "an RTO fired: Timeouts %d -> %d"
-          % (before["Timeouts"], after["Timeouts"]))
-    check(after["RetransSegs"] - before["RetransSegs"] == 2,
-          "RetransSegs went up by %d, not 2"
-          % (after["RetransSegs"] - before["RetransSegs"]))
+    check_delta(before, after, "Timeouts", 0)
+    check_delta(before, after, "RetransSegs", 2)
     ack(c, seg(10))
     silence(c, 0.3, "a segment after everything was acknowledged")
 
@@ -324,12 +322,8 @@ def rack_one_sack_is_enough(peer):
     silence(c, 0.5, "a second retransmission (segment 4 was sent after "
             "the SACKed one: not lost)")
     after = counters()
-    check(after["Timeouts"] == before["Timeouts"],
-          "an RTO fired: Timeouts %d -> %d"
-          % (before["Timeouts"], after["Timeouts"]))
-    check(after["RetransSegs"] - before["RetransSegs"] == 1,
-          "RetransSegs went up by %d, not 1"
-          % (after["RetransSegs"] - before["RetransSegs"]))
+    check_delta(before, after, "Timeouts", 0)
+    check_delta(before, after, "RetransSegs", 1)
     if "RackReoTimeouts" in after:
         check(after["RackReoTimeouts"] > before["RackReoTimeouts"],
               "RackReoTimeouts stayed at %d" % after["RackReoTimeouts"])
@@ -353,13 +347,9 @@ def tlp_probes_with_new_data(peer):
                what=" (tail loss probe: segment 11, new data)")
     silence(c, 1.0, "a second probe, or more new data past cwnd")
     after = counters()
-    check(after["Timeouts"] == before["Timeouts"],
-          "an RTO fired: Timeouts %d -> %d"
-          % (before["Timeouts"], after["Timeouts"]))
+    check_delta(before, after, "Timeouts", 0)
     if "LossProbes" in after:
-        check(after["LossProbes"] - before["LossProbes"] == 1,
-              "LossProbes went up by %d, not 1"
-              % (after["LossProbes"] - before["LossProbes"]))
+        check_delta(before, after, "LossProbes", 1)
     ack(c, 11 * MSS)
     expect_seg(c, data, 11 * MSS, what=" (after the ACK of the probe)")
     ack(c, 12 * MSS)
@@ -386,12 +376,8 @@ def tlp_retransmits_the_tail(peer):
     ack(c, 4 * MSS)
     silence(c, 1.0, "a segment after the probe repaired the tail")
     after = counters()
-    check(after["Timeouts"] == before["Timeouts"],
-          "an RTO fired: Timeouts %d -> %d"
-          % (before["Timeouts"], after["Timeouts"]))
-    check(after["RetransSegs"] - before["RetransSegs"] == 1,
-          "RetransSegs went up by %d, not 1"
-          % (after["RetransSegs"] - before["RetransSegs"]))
+    check_delta(before, after, "Timeouts", 0)
+    check_delta(before, after, "RetransSegs", 1)
 
 
 @scenario
