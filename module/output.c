@@ -100,6 +100,7 @@ static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 	struct inet_sock *inet = inet_sk(sk);
 	struct xtcp_sack_block sacks[XTCP_MAX_SACKS];
 	unsigned int optlen, hlen, len = skb->len;
+	u16 segs = skb_shinfo(skb)->gso_segs ? : 1;
 	struct tcphdr *th;
 	int nsacks = 0;
 	int err;
@@ -159,13 +160,12 @@ static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 		}
 		xtcp_timer_delack_cancel(sk);
 	}
-	xs->segs_out += skb_shinfo(skb)->gso_segs ? : 1;
+	xs->segs_out += segs;
 	if (len) {
-		xs->data_segs_out += skb_shinfo(skb)->gso_segs ? : 1;
+		xs->data_segs_out += segs;
 		xs->last_data_sent = jiffies;
 	}
-	XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_OUTSEGS,
-		       skb_shinfo(skb)->gso_segs ? : 1);
+	XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_OUTSEGS, segs);
 	if (flags & TCPHDR_RST)
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUTRSTS);
 
@@ -235,7 +235,7 @@ static int xtcp_queue_ctl(struct sock *sk, u8 flags, gfp_t gfp)
  * fields that have the IPv4 layer or the device cut it so. Only for an
  * skb no clone shares (the fields live in the shared info).
  */
-void xtcp_set_pcount(struct sk_buff *skb, u32 mss)
+static void xtcp_set_pcount(struct sk_buff *skb, u32 mss)
 {
 	struct skb_shared_info *shinfo = skb_shinfo(skb);
 
@@ -262,7 +262,7 @@ u32 xtcp_skb_mss(struct sock *sk, const struct sk_buff *skb)
  * Re-count a sent skb for a new MSS (path MTU went down), keeping the
  * scoreboard in step.
  */
-int xtcp_repcount(struct sock *sk, struct sk_buff *skb, u32 mss)
+static int xtcp_repcount(struct sock *sk, struct sk_buff *skb, u32 mss)
 {
 	unsigned int old = skb->truesize;
 	u32 pcount = xtcp_skb_pcount(skb);
