@@ -153,14 +153,15 @@ both[corrupt]="$ODD $MiB"
 permib[corrupt]=15
 
 # set_netem ARGS INDEX: both ends get the setting; netem seeds differ per
-# end and per setting. Under loss the veths take one segment per packet
-# (gso_max_segs 1, read by sockets when they connect), as a lossy link
-# loses segments: netem would drop a whole GSO packet of up to 45, and
-# the few packets of a debug-kernel run might see no loss at all.
+# end and per setting. Under loss and corruption the veths take one
+# segment per packet (gso_max_segs 1, read by sockets when they connect),
+# as a bad link hits segments: netem would drop or corrupt once per GSO
+# packet of up to 45, and the few packets of a debug-kernel run might see
+# none at all.
 set_netem()
 {
 	local args=$1 idx=$2 end ns dev segs=65535
-	[[ $args == *loss* ]] && segs=1
+	[[ $args == *loss* || $args == *corrupt* ]] && segs=1
 	for end in 1 2; do
 		ns=$ns1 dev=$dev1
 		[ $end = 2 ] && ns=$ns2 dev=$dev2
