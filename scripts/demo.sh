@@ -27,9 +27,12 @@ step "/proc/net/xtcp (the columns of /proc/net/tcp)"
 cat /proc/net/xtcp
 
 step "netstat-style state summary of /proc/net/xtcp"
-awk 'BEGIN { split("ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN CLOSING", n) }
-     NR > 1 { c[n[strtonum("0x" $4)]]++ }
-     END { for (s in c) printf "%-12s %d\n", s, c[s] }' /proc/net/xtcp
+# POSIX awk (Debian's default awk is mawk): the st column is two hex digits.
+awk 'BEGIN { ns = split("ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN CLOSING", n)
+	     hex = "0123456789ABCDEF" }
+     NR > 1 { st = toupper($4)
+	      c[16 * (index(hex, substr(st, 1, 1)) - 1) + index(hex, substr(st, 2, 1)) - 1]++ }
+     END { for (i = 1; i <= ns; i++) if (c[i]) printf "%-12s %d\n", n[i], c[i] }' /proc/net/xtcp
 
 step "module reference count while the socket is open: $(cat /sys/module/xtcp/refcnt)"
 if rmmod xtcp 2>&1; then echo "unexpected: rmmod succeeded"; exit 1; fi
