@@ -71,7 +71,7 @@ check:
 	$(REPO)/scripts/gen-knob-doc --check
 	$(MAKE) modules selftests
 	$(MAKE) dkms-check
-	$(VM) $(VM_FLAGS) -- $(REPO)/scripts/run-selftests $(KSFT_STAGE)
+	$(VM) $(VM_FLAGS) --timeout 1800 -- $(REPO)/scripts/run-selftests $(KSFT_STAGE)
 
 # The debug kernel is built once and cached outside the repo; the module is
 # built against it in a copy of the sources, so that the stock build in

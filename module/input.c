@@ -48,13 +48,23 @@ static bool xtcp_sequence_ok(const struct xtcp_sock *xs,
 	return !before(cb->end_seq, xs->rcv_wup) && !after(cb->seq, right);
 }
 
-/* Take the peer's timestamp as ts_recent when it covers rcv_wup. */
-static void xtcp_store_ts_recent(struct xtcp_sock *xs,
-				 const struct xtcp_skb_cb *cb)
+/*
+ * Take the peer's timestamp as ts_recent when the segment covers rcv_wup
+ * and the timestamp is not older (tcp_replace_ts_recent()). Only for a
+ * segment that passed every check, its ACK included: one spoofed segment
+ * with a huge TSval would otherwise make PAWS drop all genuine traffic.
+ */
+static void xtcp_replace_ts_recent(struct xtcp_sock *xs,
+				   const struct xtcp_skb_cb *cb)
 {
-	if (xs->rx_opt.tstamp_ok && xs->rx_opt.saw_tstamp &&
-	    !after(cb->seq, xs->rcv_wup)) {
-		xs->ts_recent = xs->rx_opt.rcv_tsval;
+	const struct xtcp_options *o = &xs->rx_opt;
+
+	if (!o->tstamp_ok || !o->saw_tstamp || after(cb->seq, xs->rcv_wup))
+		return;
+	if ((s32)(xs->ts_recent - o->rcv_tsval) <= 0 || !xs->ts_recent ||
+	    !time_before32(ktime_get_seconds(),
+			   xs->ts_recent_stamp + TCP_PAWS_24DAYS)) {
+		xs->ts_recent = o->rcv_tsval;
 		xs->ts_recent_stamp = ktime_get_seconds();
 	}
 }
@@ -178,18 +188,37 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	u32 ack = cb->ack_seq, acked = 0, prior_sacked = xs->sacked_out;
 	bool dupack = false, dsack = false;
 
+	if (before(ack, xs->snd_una)) {
+		/*
+		 * RFC 5961 5.2: an ACK older than a window is no genuine
+		 * one; a window, that is, of what was ever sent and
+		 * acknowledged, never more (tcp_ack()).
+		 */
+		u32 win = min_t(u64, xs->max_window, xs->bytes_acked);
+
+		if (before(ack, xs->snd_una - win)) {
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BADACK);
+			xtcp_send_challenge_ack(sk);
+			return false;
+		}
+		/*
+		 * Merely old: its SACK blocks still count, the window and
+		 * ts_recent stay; the payload goes on to be processed.
+		 */
+		if (xs->rx_opt.num_sacks) {
+			xtcp_sack_process(sk, xs->snd_una);
+			if (xs->ca_state != XTCP_CA_OPEN || xs->sacked_out ||
+			    xs->lost_out)
+				xtcp_recovery(sk, 0, false);
+		}
+		return true;
+	}
 	if (after(ack, xs->snd_nxt)) {
-		/* Acknowledges something not yet sent. */
+		/* Acknowledges something not yet sent (RFC 9293 3.10.7.4). */
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BADACK);
-		xtcp_send_ack(sk);
 		return false;
 	}
-	if (before(ack, xs->snd_una - xs->max_window)) {
-		/* RFC 5961 5.2: far too old to be genuine. */
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BADACK);
-		xtcp_send_challenge_ack(sk);
-		return false;
-	}
+	xtcp_replace_ts_recent(xs, cb);
 
 	if (xs->rx_opt.num_sacks)
 		dsack = xtcp_sack_process(sk, ack);
@@ -268,6 +297,19 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 		return;
 	}
 	/*
+	 * A zero window takes no data, however it came (tcp_data_queue()):
+	 * the ACK that drops it shows the window again. A bare FIN is
+	 * still taken, it costs nothing.
+	 */
+	if (len && xs->rcv_wup + xs->rcv_wnd == xs->rcv_nxt) {
+		if (before(cb->seq, xs->rcv_nxt))
+			xtcp_dsack_set(sk, cb->seq, xs->rcv_nxt);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ZEROWINDOWDROP);
+		xs->quickack = XTCP_QUICKACKS;
+		res->ack_now = true;
+		return;
+	}
+	/*
 	 * The window promised at most half the free buffer in payload; skb
 	 * overhead can double that, so only beyond twice the buffer is it
 	 * memory we must refuse.
@@ -342,21 +384,30 @@ static void xtcp_ack_snd_check(struct sock *sk, bool now)
 
 /*
  * RFC 7323 5: PAWS. A segment whose timestamp is older than ts_recent
- * (which is less than 24 days old) is an old duplicate; a pure duplicate
- * ACK is let through, as Linux TCP's tcp_disordered_ack() does, since
- * ACKs may overtake each other harmlessly.
+ * (which is less than 24 days old, and not 0) is an old duplicate. A pure
+ * duplicate ACK that changes no window and is older by less than an RTO
+ * is let through, as Linux TCP's tcp_disordered_ack() does, since ACKs
+ * may overtake each other harmlessly.
  */
 static bool xtcp_paws_reject(const struct xtcp_sock *xs,
 			     const struct xtcp_skb_cb *cb,
 			     const struct tcphdr *th)
 {
-	if (!xs->rx_opt.tstamp_ok || !xs->rx_opt.saw_tstamp || th->rst ||
-	    (s32)(xs->rx_opt.rcv_tsval - xs->ts_recent) >= 0)
+	const struct xtcp_options *o = &xs->rx_opt;
+	u32 nwin = ntohs(th->window) << o->snd_wscale;
+
+	if (!o->tstamp_ok || !o->saw_tstamp || th->rst || !xs->ts_recent ||
+	    (s32)(o->rcv_tsval - xs->ts_recent) >= 0)
 		return false;
-	if (ktime_get_seconds() >= xs->ts_recent_stamp + TCP_PAWS_24DAYS)
+	if (!time_before32(ktime_get_seconds(),
+			   xs->ts_recent_stamp + TCP_PAWS_24DAYS))
 		return false;
 	if (th->ack && !th->syn && cb->seq == cb->end_seq &&
-	    cb->seq == xs->rcv_nxt && cb->ack_seq == xs->snd_una)
+	    cb->seq == xs->rcv_nxt && cb->ack_seq == xs->snd_una &&
+	    !after(cb->seq, xs->snd_wl1) &&
+	    !(cb->seq == xs->snd_wl1 && nwin > xs->snd_wnd) &&
+	    (s32)(xs->ts_recent - o->rcv_tsval) <=
+	    jiffies_to_msecs(xs->rto) * 1024 / 1000)
 		return false;
 	return true;
 }
@@ -689,6 +740,37 @@ static int xtcp_cookie_check(struct sk_buff *skb)
 }
 #endif
 
+/*
+ * A listener that answers a SYN with a cookie notes when, at most once a
+ * second (tcp_synq_overflow()).
+ */
+static void xtcp_note_cookie_sent(struct sock *sk)
+{
+	struct xtcp_listen_queue *lq = &xtcp_sk(sk)->lq;
+	u32 last = READ_ONCE(lq->last_overflow), now = (u32)jiffies ? : 1;
+
+	if (!last || !time_between32(now, last, last + HZ))
+		WRITE_ONCE(lq->last_overflow, now);
+}
+
+/*
+ * An ACK is tried as a cookie only if the listener sent cookies in the
+ * last two minutes, the life of a cookie (tcp_synq_no_recent_overflow()).
+ * Otherwise any of the ~2^29 ACKs that happen to decode as a valid cookie
+ * would plant an established connection "from" whatever address a blind
+ * attacker spoofs. The lower bound is a second early: a concurrent
+ * xtcp_note_cookie_sent() may have stored a later time than the jiffies
+ * a cookie was made with. Unlike Linux, a listener that never sent one
+ * is told apart by 0, not by a time two minutes back from jiffies 0.
+ */
+static bool xtcp_no_recent_cookie(const struct sock *sk)
+{
+	u32 last = READ_ONCE(xtcp_sk(sk)->lq.last_overflow);
+
+	return !last || !time_between32((u32)jiffies, last - HZ,
+					last + TCP_SYNCOOKIE_VALID);
+}
+
 /* An ACK for no child: it may complete a SYN cookie handshake. */
 static void xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 {
@@ -697,7 +779,7 @@ static void xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 	int mss;
 
 	if (!xtcp_knob(sock_net(sk), XTCP_KNOB_syncookies) ||
-	    !IS_ENABLED(CONFIG_SYN_COOKIES)) {
+	    !IS_ENABLED(CONFIG_SYN_COOKIES) || xtcp_no_recent_cookie(sk)) {
 		xtcp_send_reset_reply(sock_net(sk), skb);
 		return;
 	}
@@ -758,6 +840,7 @@ static void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 		u32 isn = xtcp_cookie_isn(skb, &mss);
 
 		XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESSENT);
+		xtcp_note_cookie_sent(sk);
 		xtcp_send_cookie_synack(net, skb, isn, mss);
 		goto drop;
 	}
@@ -779,6 +862,36 @@ drop:
 }
 
 /*
+ * The duplicate ACK for an unacceptable segment (tcp_send_dupack()): data
+ * we had already gets a D-SACK and speeds up our ACKs, since ours seem
+ * to have been lost.
+ */
+static void xtcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (cb->end_seq != cb->seq && before(cb->seq, xs->rcv_nxt)) {
+		xs->quickack = XTCP_QUICKACKS;
+		xtcp_dsack_set(sk, cb->seq, after(cb->end_seq, xs->rcv_nxt) ?
+			       xs->rcv_nxt : cb->end_seq);
+	}
+	xtcp_send_ack(sk);
+}
+
+/*
+ * A RST one below rcv_nxt after the peer's FIN also resets: some stacks
+ * send it so (tcp_reset_check()).
+ */
+static bool xtcp_reset_check(const struct sock *sk,
+			     const struct xtcp_skb_cb *cb)
+{
+	return cb->seq == xtcp_sk(sk)->rcv_nxt - 1 &&
+	       (1 << sk->sk_state) &
+	       (TCPF_CLOSE_WAIT | TCPF_LAST_ACK | TCPF_CLOSING);
+}
+
+/*
  * RST processing for the synchronized states and SYN-RECEIVED
  * (RFC 9293 3.10.7.4 second check, with RFC 5961 section 3): only a RST
  * at exactly rcv_nxt resets; one merely in the window gets a challenge
@@ -788,7 +901,8 @@ static void xtcp_rcv_rst(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (XTCP_SKB_CB(skb)->seq != xs->rcv_nxt) {
+	if (XTCP_SKB_CB(skb)->seq != xs->rcv_nxt &&
+	    !xtcp_reset_check(sk, XTCP_SKB_CB(skb))) {
 		xtcp_send_challenge_ack(sk);
 		return;
 	}
@@ -809,6 +923,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct net *net = sock_net(sk);
 	struct xtcp_rcv_result res = {};
+	int oow_mib;
 
 	if (sk->sk_state != TCP_LISTEN)
 		xs->segs_in += skb_shinfo(skb)->gso_segs ? : 1;
@@ -831,24 +946,53 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 
 	xtcp_parse_options(th, &xs->rx_opt, false);
 
-	/* A retransmitted SYN of a passive open: repeat the SYN-ACK. */
+	/*
+	 * A segment with neither ACK, RST nor SYN means nothing in these
+	 * states; dropped before it can draw an answer (tcp_rcv_established(),
+	 * tcp_rcv_state_process()).
+	 */
+	if (!th->ack && !th->rst && !th->syn)
+		goto drop;
+	/* Answers to unacceptable segments count here as Linux TCP's. */
+	oow_mib = sk->sk_state == TCP_SYN_RECV && xs->parent ?
+		  XTCP_MIB_ACKSKIPPEDSYNRECV : XTCP_MIB_ACKSKIPPEDSEQ;
+
+	/*
+	 * A retransmitted SYN of a passive open: the SYN-ACK again, as
+	 * often as invalid_ratelimit allows (tcp_check_req()).
+	 */
 	if (sk->sk_state == TCP_SYN_RECV && xs->parent && th->syn &&
 	    !th->ack && !th->rst && cb->seq == xs->irs) {
-		xtcp_retransmit_head(sk);
+		if (!xtcp_oow_rate_limited(net, skb, XTCP_MIB_ACKSKIPPEDSYNRECV,
+					   &xs->last_oow_ack_time))
+			xtcp_retransmit_head(sk);
 		goto drop;
 	}
 
-	/* First: timestamps (PAWS), then the sequence number. */
+	/*
+	 * First: timestamps (PAWS), then the sequence number. What fails
+	 * gets a duplicate ACK, at most one per invalid_ratelimit, so that
+	 * two desynchronised hosts do not ACK each other at line rate.
+	 */
 	if (xtcp_paws_reject(xs, cb, th)) {
 		XTCP_INC_STATS(net, XTCP_MIB_PAWSDROP);
-		xtcp_dsack_set(sk, cb->seq, cb->end_seq);
-		xtcp_send_ack(sk);
+		if (!xtcp_oow_rate_limited(net, skb, XTCP_MIB_ACKSKIPPEDPAWS,
+					   &xs->last_oow_ack_time))
+			xtcp_send_dupack(sk, skb);
 		goto drop;
 	}
 	if (!xtcp_sequence_ok(xs, cb)) {
 		XTCP_INC_STATS(net, XTCP_MIB_OUTOFWINDOW);
-		if (!th->rst)
-			xtcp_send_ack(sk);
+		if (th->rst) {
+			if (xtcp_reset_check(sk, cb))
+				xtcp_rcv_rst(sk, skb);
+			goto drop;
+		}
+		if (th->syn)
+			goto syn_challenge;
+		if (!xtcp_oow_rate_limited(net, skb, oow_mib,
+					   &xs->last_oow_ack_time))
+			xtcp_send_dupack(sk, skb);
 		goto drop;
 	}
 	/* Second: RST. */
@@ -856,7 +1000,6 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		xtcp_rcv_rst(sk, skb);
 		goto drop;
 	}
-	xtcp_store_ts_recent(xs, cb);
 	/*
 	 * Fourth: SYN in a synchronized state (RFC 5961 section 4), except
 	 * the SYN-ACK that completes a simultaneous open, as in Linux TCP.
@@ -864,13 +1007,14 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	if (th->syn &&
 	    !(sk->sk_state == TCP_SYN_RECV && !xs->parent && th->ack &&
 	      cb->seq + 1 == xs->rcv_nxt && cb->ack_seq == xs->snd_nxt)) {
+syn_challenge:
+		XTCP_INC_STATS(net, XTCP_MIB_SYNCHALLENGE);
 		xtcp_send_challenge_ack(sk);
 		goto drop;
 	}
 	/* Fifth: ACK. */
 	if (!th->ack)
 		goto drop;
-	xs->rcv_tstamp = jiffies;
 
 	if (sk->sk_state == TCP_SYN_RECV) {
 		if (!after(cb->ack_seq, xs->snd_una) ||
@@ -879,6 +1023,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			xtcp_send_reset_reply(net, skb);
 			goto drop;
 		}
+		xtcp_replace_ts_recent(xs, cb);
 		xtcp_clean_rtx_queue(sk, cb->ack_seq);
 		xs->snd_una = cb->ack_seq;
 		xs->snd_wnd = ntohs(th->window) << xs->rx_opt.snd_wscale;
@@ -888,8 +1033,16 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		xtcp_timer_on_ack(sk);
 		xtcp_established(sk, skb);
 	} else if (!xtcp_ack(sk, skb)) {
+		/*
+		 * An unacceptable ACK. Linux TCP drops it silently in
+		 * ESTABLISHED and challenges it in the other states.
+		 */
+		if (sk->sk_state != TCP_ESTABLISHED &&
+		    !before(cb->ack_seq, xs->snd_una))
+			xtcp_send_challenge_ack(sk);
 		goto drop;
 	}
+	xs->rcv_tstamp = jiffies;
 
 	switch (sk->sk_state) {
 	case TCP_FIN_WAIT1:

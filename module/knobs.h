@@ -147,8 +147,8 @@ XTCP_KNOB(rto_initial_ms, 1000, 1, 120000)
  * Wider buckets mean fewer timers and more entries per expiry; a bucket
  * reaps at most 128 entries per run and re-arms itself 50 microseconds
  * later for the rest, so a mass expiry never holds a CPU for long. An
- * entry whose 2 * MSL restarts (a retransmitted FIN) moves to a bucket of
- * the automatic width.
+ * entry whose 2 * MSL restarts (a retransmitted FIN or an ACK, as in
+ * Linux TCP) moves to a bucket of the automatic width.
  */
 XTCP_KNOB(tw_bucket_ms, 0, 0, 3600000)
 
@@ -193,3 +193,28 @@ XTCP_KNOB(rack, 1, 0, 1)
  * turns the probes off, like net.ipv4.tcp_early_retrans=0.
  */
 XTCP_KNOB(tlp, 1, 0, 1)
+
+/*
+ * Least time, in milliseconds, between two answers of a connection (or of
+ * a TIME_WAIT entry) to segments it cannot accept: a duplicate ACK for an
+ * out-of-window or PAWS-rejected segment, the SYN-ACK again for a
+ * duplicate SYN of a half-open connection, a challenge ACK (RFC 5961). A
+ * segment with data and no SYN is always answered, since it is no part of
+ * an ACK loop. This breaks the ACK storms of two desynchronised hosts
+ * answering each other's ACKs, and keeps an off-path attacker from
+ * counting challenge ACKs to learn about a connection. 0 answers every
+ * segment. Linux TCP's tcp_invalid_ratelimit (500 ms); the answers left
+ * out are counted as AckSkippedSynRecv, AckSkippedPaws, AckSkippedSeq,
+ * AckSkippedTimeWait and AckSkippedChallenge.
+ */
+XTCP_KNOB(invalid_ratelimit, 500, 0, 3600000)
+
+/*
+ * Most challenge ACKs (RFC 5961 section 7) per second in the namespace,
+ * on top of invalid_ratelimit's limit per connection. The budget of each
+ * second is drawn at random between half the limit and one and a half
+ * times it, so that counting challenge ACKs on one connection reveals
+ * nothing about the others (CVE-2016-5696). 2147483647, the default as in
+ * Linux 6.1 (tcp_challenge_ack_limit), means no namespace-wide limit.
+ */
+XTCP_KNOB(challenge_ack_limit, 2147483647, 0, 2147483647)

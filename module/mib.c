@@ -47,7 +47,10 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	 * while they waited in its backlog.
 	 */
 	SNMP_MIB_ITEM("InClosed", XTCP_MIB_INCLOSED),
-	/* Segments outside the receive window (answered with an ACK unless a RST). */
+	/*
+	 * Segments outside the receive window (answered with a duplicate ACK
+	 * unless a RST, at most one per invalid_ratelimit).
+	 */
 	SNMP_MIB_ITEM("OutOfWindow", XTCP_MIB_OUTOFWINDOW),
 	/* In-window segments dropped because they arrived out of order. */
 	SNMP_MIB_ITEM("OfoDrop", XTCP_MIB_OFODROP),
@@ -60,7 +63,8 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("BadAck", XTCP_MIB_BADACK),
 	/*
 	 * Challenge ACKs sent (RFC 5961): for an in-window RST that is not
-	 * exact, or a SYN on a synchronized connection.
+	 * exact, a SYN on a synchronized connection, or an ACK of data far
+	 * older than the window.
 	 */
 	SNMP_MIB_ITEM("ChallengeAck", XTCP_MIB_CHALLENGEACK),
 	/* RSTs ignored in TIME_WAIT because rfc1337 is set. */
@@ -83,7 +87,11 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("SyncookiesSent", XTCP_MIB_SYNCOOKIESSENT),
 	/* Valid SYN cookies received. */
 	SNMP_MIB_ITEM("SyncookiesRecv", XTCP_MIB_SYNCOOKIESRECV),
-	/* ACKs to a listener whose cookie did not check out. */
+	/*
+	 * ACKs to a listener whose cookie did not check out. ACKs to a listener
+	 * that sent no cookie in the last two minutes are not tried as cookies
+	 * (they get a RST and count as nothing here).
+	 */
 	SNMP_MIB_ITEM("SyncookiesFailed", XTCP_MIB_SYNCOOKIESFAILED),
 	/* Retransmission time-outs. */
 	SNMP_MIB_ITEM("Timeouts", XTCP_MIB_TIMEOUTS),
@@ -122,7 +130,8 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("TwNoMem", XTCP_MIB_TWNOMEM),
 	/*
 	 * Segments dropped by PAWS (RFC 7323 5): an older timestamp than the
-	 * last one seen; answered with an ACK.
+	 * last one seen; answered with a duplicate ACK, at most one per
+	 * invalid_ratelimit.
 	 */
 	SNMP_MIB_ITEM("PawsDrop", XTCP_MIB_PAWSDROP),
 	/* Segments kept in the out-of-order queue. */
@@ -157,6 +166,25 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("LossProbeRecovery", XTCP_MIB_LOSSPROBERECOVERY),
 	/* RACK reordering windows that ran out (RFC 8985 6.3). */
 	SNMP_MIB_ITEM("RackReoTimeouts", XTCP_MIB_RACKREOTIMEOUTS),
+	/* SYNs on a synchronized connection, answered with a challenge ACK. */
+	SNMP_MIB_ITEM("SynChallenge", XTCP_MIB_SYNCHALLENGE),
+	/*
+	 * Answers not sent because of invalid_ratelimit: to a duplicate SYN or
+	 * an out-of-window segment of a half-open connection (SynRecv), to a
+	 * PAWS-rejected segment (Paws), to an out-of-window segment (Seq), to
+	 * a segment a TIME_WAIT entry cannot accept (TimeWait), and challenge
+	 * ACKs (Challenge). Linux TCP's TCPACKSkipped* counters.
+	 */
+	SNMP_MIB_ITEM("AckSkippedSynRecv", XTCP_MIB_ACKSKIPPEDSYNRECV),
+	SNMP_MIB_ITEM("AckSkippedPaws", XTCP_MIB_ACKSKIPPEDPAWS),
+	SNMP_MIB_ITEM("AckSkippedSeq", XTCP_MIB_ACKSKIPPEDSEQ),
+	SNMP_MIB_ITEM("AckSkippedTimeWait", XTCP_MIB_ACKSKIPPEDTIMEWAIT),
+	SNMP_MIB_ITEM("AckSkippedChallenge", XTCP_MIB_ACKSKIPPEDCHALLENGE),
+	/*
+	 * Segments with data dropped because our receive window was zero
+	 * (answered with an ACK that shows the window).
+	 */
+	SNMP_MIB_ITEM("ZeroWindowDrop", XTCP_MIB_ZEROWINDOWDROP),
 	SNMP_MIB_SENTINEL
 };
 

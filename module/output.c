@@ -18,6 +18,7 @@
  * are checksummed here.
  */
 #include <linux/kernel.h>
+#include <linux/prandom.h>
 #include <linux/skbuff.h>
 #include <net/ip.h>
 #include <net/route.h>
@@ -47,20 +48,42 @@ void xtcp_free_skb(struct sock *sk, struct sk_buff *skb)
  * free receive buffer (the other half covers skb overhead, as TCP's
  * default tcp_adv_win_scale does), never less than what is still open of
  * the last advertisement: the right edge never moves left (RFC 9293
- * 3.8.6).
+ * 3.8.6). Receiver silly-window avoidance (RFC 1122 4.2.3.3), as
+ * __tcp_select_window(): once less than half the buffer is free, a window
+ * smaller than a segment or a sixteenth of the buffer is offered as zero;
+ * without window scaling it moves in whole segments.
  */
 u16 xtcp_select_window(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int shift = xs->rx_opt.wscale_ok ? xs->rx_opt.rcv_wscale : 0;
-	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+	int full = READ_ONCE(sk->sk_rcvbuf) / 2;
+	int free = (READ_ONCE(sk->sk_rcvbuf) -
+		    atomic_read(&sk->sk_rmem_alloc)) / 2;
+	int mss = xs->rcv_mss ? : min_t(int, xs->advmss, XTCP_DEFAULT_MSS);
 	u32 cur = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
-	u32 win = free > 0 ? free / 2 : 0;
+	u32 win;
 
 	if ((s32)cur < 0)
 		cur = 0;
-	win = min_t(u32, win, 65535U << shift);
-	win &= ~((1U << shift) - 1);
+	if (free < 0)
+		free = 0;
+	mss = min(mss, full);
+	if (free < full / 2) {
+		free = round_down(free, 1U << shift);
+		if (free < full / 16 || free < mss)
+			free = 0;
+	}
+	win = min_t(u32, free, 65535U << shift);
+	if (shift) {
+		win &= ~((1U << shift) - 1);
+	} else if (win && mss > 0 &&
+		   (xs->rcv_wnd + mss <= win || xs->rcv_wnd > win)) {
+		/* Keep the offer while it is within a segment of free. */
+		win = rounddown(win, mss);
+	} else if (win) {
+		win = xs->rcv_wnd;
+	}
 	if (win < cur)
 		win = ALIGN(cur, 1U << shift);
 	xs->rcv_wnd = win;
@@ -629,23 +652,91 @@ void xtcp_send_ack(struct sock *sk)
 }
 
 /*
- * RFC 5961 section 7: challenge ACKs are rate limited per namespace, so a
- * blind attacker learns nothing from counting them; 1000 per second, as
- * Linux TCP's tcp_challenge_ack_limit.
+ * May a connection (or TIME_WAIT entry) answer an unacceptable segment
+ * now? Not within invalid_ratelimit of its last such answer (@last, in
+ * jiffies, 0: none yet): the limited answer counts under @mib. Lockless
+ * for TIME_WAIT entries, hence the ONCE accessors; as in Linux's
+ * __tcp_oow_rate_limited().
+ */
+bool __xtcp_oow_rate_limited(struct net *net, int mib, u32 *last)
+{
+	u32 val = READ_ONCE(*last), now = (u32)jiffies;
+
+	if (val) {
+		s32 elapsed = (s32)(now - val);
+
+		if (elapsed >= 0 &&
+		    elapsed < msecs_to_jiffies(xtcp_knob(net,
+					XTCP_KNOB_invalid_ratelimit))) {
+			XTCP_INC_STATS(net, mib);
+			return true;
+		}
+	}
+	WRITE_ONCE(*last, now ? : 1);
+	return false;
+}
+
+/*
+ * The same for the answer to @skb: a segment with data and no SYN is no
+ * part of an ACK loop and is always answered (tcp_oow_rate_limited()).
+ */
+bool xtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
+			   int mib, u32 *last)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (cb->seq != cb->end_seq && !tcp_hdr(skb)->syn)
+		return false;
+	return __xtcp_oow_rate_limited(net, mib, last);
+}
+
+/*
+ * RFC 5961 section 7 budget of the namespace: challenge_ack_limit per
+ * second, drawn at random each second between half and one and a half
+ * times the limit (tcp_challenge_ack_allowed()). A fixed budget shared by
+ * all connections is a side channel (CVE-2016-5696): an off-path attacker
+ * who exhausts it with its own connection and counts the challenge ACKs
+ * it gets back learns whether its spoofed segments drew one from a
+ * connection it cannot see, and so that connection's 4-tuple and window.
+ */
+static bool xtcp_challenge_ack_allowed(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	u32 limit = xtcp_knob(net, XTCP_KNOB_challenge_ack_limit);
+	unsigned long now = jiffies / HZ;
+	u32 count;
+
+	if (limit == INT_MAX)
+		return true;
+	if (READ_ONCE(xn->challenge_stamp) != now) {
+		WRITE_ONCE(xn->challenge_stamp, now);
+		WRITE_ONCE(xn->challenge_count,
+			   ((limit + 1) >> 1) + prandom_u32_max(limit));
+	}
+	count = READ_ONCE(xn->challenge_count);
+	if (!count)
+		return false;
+	WRITE_ONCE(xn->challenge_count, count - 1);
+	return true;
+}
+
+/*
+ * A challenge ACK (RFC 5961): first the connection's own limit for
+ * answers to unacceptable segments, then the namespace's budget, as Linux
+ * TCP's tcp_send_challenge_ack(). With the per-connection limit an
+ * attacker learns from counting challenge ACKs only about connections it
+ * is a party to.
  */
 void xtcp_send_challenge_ack(struct sock *sk)
 {
-	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
-	unsigned long now = jiffies / HZ;
+	struct net *net = sock_net(sk);
 
-	if (READ_ONCE(xn->challenge_stamp) != now) {
-		WRITE_ONCE(xn->challenge_stamp, now);
-		WRITE_ONCE(xn->challenge_count, 0);
-	}
-	if (READ_ONCE(xn->challenge_count) >= 1000)
+	if (__xtcp_oow_rate_limited(net, XTCP_MIB_ACKSKIPPEDCHALLENGE,
+				    &xtcp_sk(sk)->last_oow_ack_time))
 		return;
-	WRITE_ONCE(xn->challenge_count, READ_ONCE(xn->challenge_count) + 1);
-	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_CHALLENGEACK);
+	if (!xtcp_challenge_ack_allowed(net))
+		return;
+	XTCP_INC_STATS(net, XTCP_MIB_CHALLENGEACK);
 	xtcp_send_ack(sk);
 }
 

@@ -24,11 +24,12 @@
  * Lifetime. The bucket owns the memory: only the reaper unlinks an entry
  * from its bucket and frees it, after an RCU grace period. Everybody else
  * (a RST, a new SYN, tw_reuse, namespace exit) only "kills" an entry:
- * whoever wins test_and_set_bit(XTCP_TW_DEAD) unhashes it from the lookup
+ * whoever sets ->dead first (xchg()) unhashes it from the lookup
  * and bind tables and uncounts it; the reaper then frees it when its
- * bucket fires. A retransmitted FIN moves the deadline forward; the reaper
+ * bucket fires. A retransmitted FIN or an ACK moves the deadline forward
+ * (as in Linux, each restarts 2 * MSL); the reaper
  * finds the entry not yet due and moves it to a later bucket. Readers find
- * entries under RCU and check the dead bit.
+ * entries under RCU and check ->dead.
  */
 #include <linux/hrtimer.h>
 #include <linux/percpu.h>
@@ -43,10 +44,6 @@
 #define XTCP_TW_BATCH		128		/* entries per bucket run */
 #define XTCP_TW_BATCH_GAP_NS	(50 * NSEC_PER_USEC)
 #define XTCP_TW_SLOTS		64		/* buckets per 2 * MSL */
-
-enum {
-	XTCP_TW_DEAD,		/* bit in ->state */
-};
 
 #define XTCP_TWF_TSTAMP		0x01	/* timestamps were in use */
 #define XTCP_TWF_REUSE		0x02	/* the socket had SO_REUSEADDR */
@@ -63,7 +60,8 @@ struct xtcp_tw {
 	u8 flags;			/* XTCP_TWF_* */
 	u8 tos;
 	int bound_dev_if;
-	unsigned long state;
+	u32 dead;			/* set once, by xchg(): killed */
+	u32 last_oow_ack_time;		/* jiffies, for invalid_ratelimit */
 	possible_net_t net;
 	ktime_t deadline;
 	struct hlist_node bind_node;	/* xtcp_net.tw_bind_hash */
@@ -116,7 +114,7 @@ static void xtcp_tw_free_rcu(struct rcu_head *head)
 
 /*
  * Kill @tw: take it out of the lookup and bind tables. Only the caller
- * that wins the dead bit does so; the bucket frees the memory later.
+ * that sets ->dead first does so; the bucket frees the memory later.
  * @bind_locked: the caller holds xtcp_net.bind_lock.
  */
 static bool xtcp_tw_kill(struct xtcp_tw *tw, bool bind_locked,
@@ -124,7 +122,7 @@ static bool xtcp_tw_kill(struct xtcp_tw *tw, bool bind_locked,
 {
 	struct xtcp_net *xn;
 
-	if (test_and_set_bit(XTCP_TW_DEAD, &tw->state))
+	if (xchg(&tw->dead, 1))
 		return false;
 	xn = xtcp_pernet(xtcp_tw_net(tw));
 	rhashtable_remove_fast(&xn->twhash, &tw->hnode, xtcp_tw_params);
@@ -216,9 +214,9 @@ static enum hrtimer_restart xtcp_tw_bucket_fire(struct hrtimer *timer)
 	while (budget-- > 0 && !hlist_empty(&b->entries)) {
 		tw = hlist_entry(b->entries.first, struct xtcp_tw, bucket_node);
 		hlist_del(&tw->bucket_node);
-		if (!test_bit(XTCP_TW_DEAD, &tw->state) &&
+		if (!READ_ONCE(tw->dead) &&
 		    ktime_after(tw->deadline, now)) {
-			/* A retransmitted FIN restarted its 2 * MSL. */
+			/* A retransmitted FIN or an ACK restarted its 2 * MSL. */
 			s64 len = ktime_to_ns(ktime_sub(tw->deadline, now));
 
 			if (xtcp_tw_bucket_add(c, tw, xtcp_tw_width(len)))
@@ -299,7 +297,8 @@ void xtcp_time_wait(struct sock *sk)
 		    (sk->sk_reuse ? XTCP_TWF_REUSE : 0);
 	tw->tos = inet_sk(sk)->tos;
 	tw->bound_dev_if = sk->sk_bound_dev_if;
-	tw->state = 0;
+	tw->dead = 0;
+	tw->last_oow_ack_time = 0;
 	write_pnet(&tw->net, net);
 	INIT_HLIST_NODE(&tw->bind_node);
 
@@ -329,7 +328,7 @@ struct xtcp_tw *xtcp_tw_lookup(struct xtcp_net *xn, const struct xtcp_tuple *t)
 {
 	struct xtcp_tw *tw = rhashtable_lookup(&xn->twhash, t, xtcp_tw_params);
 
-	if (tw && test_bit(XTCP_TW_DEAD, &tw->state))
+	if (tw && READ_ONCE(tw->dead))
 		return NULL;
 	return tw;
 }
@@ -342,10 +341,42 @@ static void xtcp_tw_send_ack(struct xtcp_tw *tw, struct sk_buff *skb)
 }
 
 /*
+ * PAWS for an entry with timestamps (tcp_paws_reject()): an older TSval
+ * than the last one seen is an old duplicate, unless ts_recent is more
+ * than 24 days old or 0; a RST only if ts_recent is less than a minute
+ * old.
+ */
+static bool xtcp_tw_paws_reject(const struct xtcp_tw *tw,
+				const struct xtcp_options *opt, bool rst)
+{
+	u32 now = ktime_get_seconds();
+
+	if (!(tw->flags & XTCP_TWF_TSTAMP) || !opt->saw_tstamp ||
+	    (s32)(tw->ts_recent - opt->rcv_tsval) <= 0 || !tw->ts_recent ||
+	    !time_before32(now, tw->ts_recent_stamp + TCP_PAWS_24DAYS))
+		return false;
+	return !(rst && !time_before32(now, tw->ts_recent_stamp + TCP_PAWS_MSL));
+}
+
+/* The peer may not have our last ACK: another 2 * MSL from now. */
+static void xtcp_tw_restart(struct xtcp_tw *tw)
+{
+	WRITE_ONCE(tw->deadline,
+		   ktime_add_ns(ktime_get(), xtcp_tw_len(xtcp_tw_net(tw))));
+}
+
+/*
  * A segment for a TIME_WAIT entry (RFC 9293 3.10.7.4 for TIME-WAIT, RFC
- * 6191 for new SYNs, RFC 1337). Consumes @skb unless it returns
- * XTCP_TW_SYN: then the entry is gone and the SYN goes to a listener,
- * with an ISN above anything the old connection used in its cb.
+ * 6191 for new SYNs, RFC 1337), as Linux's tcp_timewait_state_process():
+ * at rcv_nxt only a RST (kills the entry, unless rfc1337) or a bare ACK
+ * (restarts it) are acceptable, and take no answer; a new SYN that is
+ * provably new reopens the connection; everything else is answered with
+ * an ACK, at most one per invalid_ratelimit unless it carries data or a
+ * FIN, so that two desynchronised hosts cannot ACK each other at line
+ * rate. Consumes @skb unless it returns XTCP_TW_SYN: then the entry is
+ * gone and the SYN goes to a listener, with an ISN above anything the old
+ * connection used in its cb. Lockless: the entry is only read, and its
+ * few written fields are single words (WRITE_ONCE).
  */
 enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 {
@@ -353,48 +384,56 @@ enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct net *net = xtcp_tw_net(tw);
 	struct xtcp_options opt = {};
+	bool ts, paws_reject;
 
 	xtcp_parse_options(th, &opt, false);
+	ts = (tw->flags & XTCP_TWF_TSTAMP) && opt.saw_tstamp;
+	paws_reject = xtcp_tw_paws_reject(tw, &opt, th->rst);
 
-	if (th->syn && !th->ack && !th->rst) {
-		bool newer_ts = (tw->flags & XTCP_TWF_TSTAMP) &&
-				opt.saw_tstamp &&
-				(s32)(opt.rcv_tsval - tw->ts_recent) > 0;
-
-		if (after(cb->seq, tw->rcv_nxt) || newer_ts) {
-			if (xtcp_tw_kill(tw, false, XTCP_MIB_TWRECYCLED)) {
-				cb->tw_isn = tw->snd_nxt + 65535 + 2 ? : 1;
-				return XTCP_TW_SYN;
+	if (!paws_reject && cb->seq == READ_ONCE(tw->rcv_nxt) &&
+	    (cb->seq == cb->end_seq || th->rst)) {
+		if (th->rst) {
+			if (!xtcp_knob(net, XTCP_KNOB_rfc1337)) {
+				xtcp_tw_kill(tw, false, XTCP_MIB_TWKILLED);
+				goto drop;
 			}
-			kfree_skb(skb);
-			return XTCP_TW_DROP;
-		}
-		/* An old duplicate, or not provably new: answer with ACK. */
-		xtcp_tw_send_ack(tw, skb);
-		kfree_skb(skb);
-		return XTCP_TW_DROP;
-	}
-
-	if (th->rst) {
-		if (xtcp_knob(net, XTCP_KNOB_rfc1337))
 			XTCP_INC_STATS(net, XTCP_MIB_RSTIGNORED);
-		else if (cb->seq == tw->rcv_nxt)
-			xtcp_tw_kill(tw, false, XTCP_MIB_TWKILLED);
-		kfree_skb(skb);
-		return XTCP_TW_DROP;
+		} else {
+			xtcp_tw_restart(tw);
+		}
+		if (ts) {
+			WRITE_ONCE(tw->ts_recent, opt.rcv_tsval);
+			WRITE_ONCE(tw->ts_recent_stamp, ktime_get_seconds());
+		}
+		goto drop;
 	}
 
-	if (opt.saw_tstamp && (tw->flags & XTCP_TWF_TSTAMP) &&
-	    (s32)(opt.rcv_tsval - tw->ts_recent) > 0) {
-		WRITE_ONCE(tw->ts_recent, opt.rcv_tsval);
-		WRITE_ONCE(tw->ts_recent_stamp, ktime_get_seconds());
+	if (th->syn && !th->rst && !th->ack && !paws_reject &&
+	    (after(cb->seq, tw->rcv_nxt) ||
+	     (ts && (s32)(tw->ts_recent - opt.rcv_tsval) < 0))) {
+		if (xtcp_tw_kill(tw, false, XTCP_MIB_TWRECYCLED)) {
+			cb->tw_isn = tw->snd_nxt + 65535 + 2 ? : 1;
+			return XTCP_TW_SYN;
+		}
+		goto drop;
 	}
-	if (th->fin && cb->end_seq == tw->rcv_nxt) {
-		/* The peer did not get our last ACK: again, and wait anew. */
-		WRITE_ONCE(tw->deadline,
-			   ktime_add_ns(ktime_get(), xtcp_tw_len(net)));
+
+	if (paws_reject)
+		XTCP_INC_STATS(net, XTCP_MIB_PAWSDROP);
+	if (!th->rst) {
+		/*
+		 * A retransmitted FIN, or any ACK: restart 2 * MSL. Not for
+		 * an ACK-less SYN below rcv_nxt: that may be a new
+		 * connection's, with a random ISN.
+		 */
+		if (paws_reject || th->ack)
+			xtcp_tw_restart(tw);
+		if (!xtcp_oow_rate_limited(net, skb,
+					   XTCP_MIB_ACKSKIPPEDTIMEWAIT,
+					   &tw->last_oow_ack_time))
+			xtcp_tw_send_ack(tw, skb);
 	}
-	xtcp_tw_send_ack(tw, skb);
+drop:
 	kfree_skb(skb);
 	return XTCP_TW_DROP;
 }
@@ -552,7 +591,7 @@ static void xtcp_tw_ctor(void *obj)
 {
 	struct xtcp_tw *tw = obj;
 
-	tw->state = BIT(XTCP_TW_DEAD);
+	tw->dead = 1;
 }
 
 int xtcp_tw_init(void)

@@ -105,6 +105,13 @@ enum xtcp_mib_field {
 	XTCP_MIB_LOSSPROBES,
 	XTCP_MIB_LOSSPROBERECOVERY,
 	XTCP_MIB_RACKREOTIMEOUTS,
+	XTCP_MIB_SYNCHALLENGE,
+	XTCP_MIB_ACKSKIPPEDSYNRECV,
+	XTCP_MIB_ACKSKIPPEDPAWS,
+	XTCP_MIB_ACKSKIPPEDSEQ,
+	XTCP_MIB_ACKSKIPPEDTIMEWAIT,
+	XTCP_MIB_ACKSKIPPEDCHALLENGE,
+	XTCP_MIB_ZEROWINDOWDROP,
 	XTCP_MIB_MAX
 };
 
@@ -142,7 +149,10 @@ struct xtcp_net {
 	struct rhashtable twhash;
 	atomic_t tw_count;
 
-	/* Challenge ACK rate limit (RFC 5961 section 7). */
+	/*
+	 * Challenge ACK budget of this second (RFC 5961 section 7), when
+	 * challenge_ack_limit sets one: see xtcp_send_challenge_ack().
+	 */
 	unsigned long challenge_stamp;
 	u32 challenge_count;
 
@@ -205,6 +215,11 @@ struct xtcp_listen_queue {
 	struct list_head accept;	/* established, waiting for accept() */
 	u32 syn_len;
 	bool closed;			/* listener is going away */
+	/*
+	 * jiffies of the last SYN answered with a cookie, 0: never. Cookie
+	 * ACKs are only tried for two minutes after (input.c).
+	 */
+	u32 last_overflow;
 };
 
 /* What rtx_timer does when it fires (timers.c). */
@@ -348,6 +363,9 @@ struct xtcp_sock {
 	u8 probes_out;		/* unanswered keepalive probes */
 	unsigned long retrans_stamp;	/* first retransmission, jiffies */
 	unsigned long rcv_tstamp;	/* last segment from the peer */
+	u32 last_oow_ack_time;	/* jiffies of the last answer to an
+				 * unacceptable segment (output.c)
+				 */
 	struct timer_list rtx_timer;
 	unsigned long deferred;
 
@@ -551,6 +569,9 @@ int xtcp_connect_send_syn(struct sock *sk);
 int xtcp_send_synack(struct sock *sk);
 void xtcp_send_ack(struct sock *sk);
 void xtcp_send_challenge_ack(struct sock *sk);
+bool __xtcp_oow_rate_limited(struct net *net, int mib, u32 *last);
+bool xtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
+			   int mib, u32 *last);
 void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
 void xtcp_send_fin(struct sock *sk);
 void xtcp_send_keepalive_probe(struct sock *sk);

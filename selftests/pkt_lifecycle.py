@@ -475,6 +475,8 @@ def syn_in_established_challenge(peer):
 
 def rst_in_every_synchronized_state(peer):
     # FIN_WAIT1 (orphaned), CLOSE_WAIT, LAST_ACK, FIN_WAIT2: the same rule.
+    # Two challenge ACKs in a row: no per-connection rate limit here.
+    knob("invalid_ratelimit", 0)
     for step in ("fin_wait1", "close_wait", "last_ack", "fin_wait2"):
         c = active_open(peer)
         if step == "fin_wait1":

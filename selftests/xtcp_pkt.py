@@ -44,6 +44,10 @@ class Fail(Exception):
     """A scenario assertion failed."""
 
 
+class Skip(Exception):
+    """The scenario cannot run here; the message says why (TAP SKIP)."""
+
+
 def check(cond, what):
     if not cond:
         raise Fail(what)
@@ -57,13 +61,27 @@ def read_int(path, default):
         return default
 
 
-BASELINE = os.environ.get("XTCP_PKT_BASELINE", "") == "tcp"
+BASELINE = FAMILY = IPPROTO = PROC_TABLE = None
 
-FAMILY = read_int("/sys/module/xtcp/parameters/family", 19)
-IPPROTO = read_int("/sys/module/xtcp/parameters/ipproto", 253)
-if BASELINE:
-    FAMILY, IPPROTO = 2, 6          # AF_INET, IPPROTO_TCP
-PROC_TABLE = "/proc/net/tcp" if BASELINE else "/proc/net/xtcp"
+
+def use_stack(stack):
+    """Point the library at "xtcp" or at the kernel's own "tcp"."""
+    global BASELINE, FAMILY, IPPROTO, PROC_TABLE
+    BASELINE = stack == "tcp"
+    if BASELINE:
+        FAMILY, IPPROTO = 2, 6          # AF_INET, IPPROTO_TCP
+    else:
+        FAMILY = read_int("/sys/module/xtcp/parameters/family", 19)
+        IPPROTO = read_int("/sys/module/xtcp/parameters/ipproto", 253)
+    PROC_TABLE = "/proc/net/tcp" if BASELINE else "/proc/net/xtcp"
+
+
+def stack_name():
+    return "tcp" if BASELINE else "xtcp"
+
+
+use_stack("tcp" if os.environ.get("XTCP_PKT_BASELINE", "") == "tcp"
+          else "xtcp")
 
 SOL_SOCKET, SOL_TCP = 1, 6
 SO_SNDBUF, SO_RCVBUF = 7, 8
@@ -306,7 +324,9 @@ TCP_KNOBS = {"fin_timeout": "tcp_fin_timeout",
              "syncookies": "tcp_syncookies", "tw_reuse": "tcp_tw_reuse",
              "max_tw_buckets": "tcp_max_tw_buckets",
              "rfc1337": "tcp_rfc1337",
-             "rack": "tcp_recovery", "tlp": "tcp_early_retrans"}
+             "rack": "tcp_recovery", "tlp": "tcp_early_retrans",
+             "invalid_ratelimit": "tcp_invalid_ratelimit",
+             "challenge_ack_limit": "tcp_challenge_ack_limit"}
 
 # Baseline: xtcp counter names and where kernel TCP counts the same.
 TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
@@ -320,7 +340,16 @@ TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
                 "AbortOnClose": "TcpExt.TCPAbortOnClose",
                 "SyncookiesRecv": "TcpExt.SyncookiesRecv",
                 "LossProbes": "TcpExt.TCPLossProbes",
-                "LossProbeRecovery": "TcpExt.TCPLossProbeRecovery"}
+                "LossProbeRecovery": "TcpExt.TCPLossProbeRecovery",
+                "SyncookiesSent": "TcpExt.SyncookiesSent",
+                "SyncookiesFailed": "TcpExt.SyncookiesFailed",
+                "SynChallenge": "TcpExt.TCPSYNChallenge",
+                "AckSkippedSynRecv": "TcpExt.TCPACKSkippedSynRecv",
+                "AckSkippedPaws": "TcpExt.TCPACKSkippedPAWS",
+                "AckSkippedSeq": "TcpExt.TCPACKSkippedSeq",
+                "AckSkippedTimeWait": "TcpExt.TCPACKSkippedTimeWait",
+                "AckSkippedChallenge": "TcpExt.TCPACKSkippedChallenge",
+                "ZeroWindowDrop": "TcpExt.TCPZeroWindowDrop"}
 
 
 def knob(name, val=None):
@@ -615,17 +644,24 @@ def settle():
                "the scenario's sockets to go away", 20)
 
 
-def run(scenarios):
-    """Run each scenario in a child with its own namespace; print TAP."""
+def run(scenarios, stacks=None):
+    """Run each scenario in a child with its own namespace; print TAP.
+
+    With stacks (a list of "xtcp", "tcp"), each scenario runs once on
+    each stack, named "<stack>.<scenario>": kernel TCP is the reference.
+    """
+    runs = [(s, fn) for fn in scenarios for s in (stacks or [None])]
     print("TAP version 13")
-    print("1..%d" % len(scenarios))
+    print("1..%d" % len(runs))
     failed = 0
-    for i, fn in enumerate(scenarios, 1):
-        name = fn.__name__
+    for i, (stack, fn) in enumerate(runs, 1):
+        name = fn.__name__ if stack is None else stack + "." + fn.__name__
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
+                if stack is not None:
+                    use_stack(stack)
                 unshare_net()
                 knob("fin_timeout", 1)
                 # No tail loss probes: a probe sent while a scenario
@@ -635,6 +671,9 @@ def run(scenarios):
                 peer = Peer()
                 fn(peer)
                 code = 0
+            except Skip as e:
+                print("# %s: SKIP: %s" % (name, e), flush=True)
+                code = 4
             except Fail as e:
                 print("# %s: %s" % (name, e), flush=True)
             except Exception as e:  # pylint: disable=broad-except
@@ -646,14 +685,15 @@ def run(scenarios):
                 code = 1
             os._exit(code)
         _, status = os.waitpid(pid, 0)
-        ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-        failed += not ok
-        print("%s %d %s" % ("ok" if ok else "not ok", i, name), flush=True)
-    print("# %d passed, %d failed" % (len(scenarios) - failed, failed))
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
+        failed += code not in (0, 4)
+        print("%s %d %s%s" % ("ok" if code in (0, 4) else "not ok", i, name,
+                              " # SKIP" if code == 4 else ""), flush=True)
+    print("# %d passed, %d failed" % (len(runs) - failed, failed))
     return 1 if failed else 0
 
 
-def main(scenarios):
+def main(scenarios, stacks=None):
     """Entry point of a scenario file: run SCENARIOS, or those named."""
     if os.geteuid() != 0:
         print("# SKIP: needs root")
@@ -664,4 +704,4 @@ def main(scenarios):
         sys.exit(4)
     only = sys.argv[1:]
     chosen = [s for s in scenarios if not only or s.__name__ in only]
-    sys.exit(run(chosen))
+    sys.exit(run(chosen, stacks))
