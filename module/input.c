@@ -22,6 +22,8 @@
 #include <net/inet_connection_sock.h>
 #include <net/secure_seq.h>
 #include <net/tcp.h>
+#include <net/xfrm.h>
+#include <linux/netfilter.h>
 
 #include "xtcp.h"
 
@@ -1142,6 +1144,38 @@ static void xtcp_fill_cb(struct sk_buff *skb, const struct tcphdr *th)
 	cb->retransmitted = 0;
 }
 
+/*
+ * What the IPv4 stack runs for a socket before it sees a segment
+ * (tcp_v4_rcv()): IP_MINTTL, the IPsec inbound policy, then the socket's
+ * filters: SO_ATTACH_FILTER, cgroup-BPF ingress programs and the LSM
+ * (sk_filter_trim_cap(), which may also trim the payload). Connection
+ * tracking lets go of the skb as it enters the socket. Returns false if
+ * the segment is to be dropped, counted.
+ */
+static bool xtcp_socket_filter(struct sock *sk, struct sk_buff *skb)
+{
+	struct net *net = sock_net(sk);
+	u32 tw_isn = XTCP_SKB_CB(skb)->tw_isn;
+
+	if (ip_hdr(skb)->ttl < READ_ONCE(inet_sk(sk)->min_ttl)) {
+		XTCP_INC_STATS(net, XTCP_MIB_MINTTLDROP);
+		return false;
+	}
+	if (!xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
+		XTCP_INC_STATS(net, XTCP_MIB_XFRMPOLICYDROP);
+		return false;
+	}
+	nf_reset_ct(skb);
+	if (sk_filter_trim_cap(sk, skb, tcp_hdr(skb)->doff * 4)) {
+		XTCP_INC_STATS(net, XTCP_MIB_FILTERDROP);
+		return false;
+	}
+	/* A trimmed payload ends earlier; keep what TIME_WAIT set. */
+	xtcp_fill_cb(skb, tcp_hdr(skb));
+	XTCP_SKB_CB(skb)->tw_isn = tw_isn;
+	return true;
+}
+
 static int xtcp_v4_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
@@ -1187,13 +1221,24 @@ lookup:
 	sk = xtcp_ehash_lookup(xn, &tuple);
 	if (!sk) {
 		tw = xtcp_tw_lookup(xn, &tuple);
-		if (tw && xtcp_tw_rcv(tw, skb) == XTCP_TW_DROP)
-			goto consumed;
+		if (tw) {
+			/* IPsec policy first, as tcp_v4_rcv() does. */
+			if (!xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
+				XTCP_INC_STATS(net, XTCP_MIB_XFRMPOLICYDROP);
+				goto discard;
+			}
+			if (xtcp_tw_rcv(tw, skb) == XTCP_TW_DROP)
+				goto consumed;
+		}
 		sk = xtcp_listener_lookup(xn, iph->saddr, th->source,
 					  iph->daddr, th->dest, inet_iif(skb));
 		if (!sk)
 			goto no_socket;
 	}
+	if (!xtcp_socket_filter(sk, skb))
+		goto discard_and_relse;
+	th = tcp_hdr(skb);
+	iph = ip_hdr(skb);
 
 	bh_lock_sock_nested(sk);
 	if (sk->sk_state == TCP_CLOSE && !retried) {
@@ -1223,10 +1268,17 @@ lookup:
 	sock_put(sk);
 	return 0;
 
+discard_and_relse:
+	sock_put(sk);
+	goto discard;
 bad_header:
 	XTCP_INC_STATS(net, XTCP_MIB_INHDRERRORS);
 	goto discard;
 no_socket:
+	if (!xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
+		XTCP_INC_STATS(net, XTCP_MIB_XFRMPOLICYDROP);
+		goto discard;
+	}
 	XTCP_INC_STATS(net, XTCP_MIB_INNOSOCKET);
 	xtcp_send_reset_reply(net, skb);
 discard:

@@ -283,7 +283,8 @@ void xtcp_listen_stop(struct sock *sk)
 }
 
 /*
- * connect(AF_UNSPEC), shutdown(SHUT_RD) of a listener, SO_LINGER {1, 0}:
+ * connect(AF_UNSPEC), a connect() that failed, shutdown(SHUT_RD) of a
+ * listener, SO_LINGER {1, 0}:
  * drop the connection, with a RST where the peer expects more
  * (tcp_disconnect()). The socket can be used again afterwards.
  */
@@ -316,9 +317,49 @@ int xtcp_disconnect(struct sock *sk)
 	xtcp_ofo_purge(sk);
 	sk->sk_shutdown = 0;
 	sock_reset_flag(sk, SOCK_DONE);
+	/* An address that bind() did not fix is chosen again (tcp_disconnect()). */
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet_sk(sk)->inet_saddr = 0;
+		sk->sk_rcv_saddr = 0;
+	}
 	sk->sk_daddr = 0;
 	sk->sk_dport = 0;
 	xs->fin_queued = false;
+	/* What the next SYN offers, as a new socket does. */
+	memset(&xs->rx_opt, 0, sizeof(xs->rx_opt));
+	xs->rx_opt.wscale_ok = 1;
+	xs->rx_opt.sack_ok = 1;
+	xs->rx_opt.tstamp_ok = 1;
+	xs->rx_opt.rcv_wscale = XTCP_RCV_WSCALE;
+	xs->mss_cache = XTCP_DEFAULT_MSS;
+	xs->advmss = XTCP_DEFAULT_MSS;
+	xs->ts_recent = 0;
+	xs->ts_recent_stamp = 0;
+	xs->snd_wnd = 0;
+	xs->max_window = 0;
+	xs->high_seq = 0;
+	xs->snd_cwnd_cnt = 0;
+	xs->probes_out = 0;
+	xs->retrans_stamp = 0;
+	xs->last_oow_ack_time = 0;
+	xs->dsack_pending = false;
+	xs->rcv_mss = 0;
+	xs->rcv_unacked = 0;
+	xs->rcvq_time = 0;
+	xs->bytes_acked = 0;
+	xs->bytes_received = 0;
+	xs->bytes_sent = 0;
+	xs->bytes_retrans = 0;
+	xs->total_retrans = 0;
+	xs->segs_in = 0;
+	xs->segs_out = 0;
+	xs->data_segs_in = 0;
+	xs->data_segs_out = 0;
+	xs->dsack_dups = 0;
+	xs->snd_sml = 0;
+	xs->ooo_last_seq = 0;
+	xs->tlp_retrans = false;
+	xs->rtx_mode = XTCP_RTX_RTO;
 	xs->srtt = 0;
 	xs->rttvar = 0;
 	xs->retransmits = 0;

@@ -185,6 +185,15 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	 * (answered with an ACK that shows the window).
 	 */
 	SNMP_MIB_ITEM("ZeroWindowDrop", XTCP_MIB_ZEROWINDOWDROP),
+	/* Segments dropped: their IP TTL was below the socket's IP_MINTTL. */
+	SNMP_MIB_ITEM("MinTTLDrop", XTCP_MIB_MINTTLDROP),
+	/* Segments dropped by the IPsec inbound policy (xfrm). */
+	SNMP_MIB_ITEM("XfrmPolicyDrop", XTCP_MIB_XFRMPOLICYDROP),
+	/*
+	 * Segments dropped by the socket's filters: SO_ATTACH_FILTER, a
+	 * cgroup-BPF ingress program, or the LSM.
+	 */
+	SNMP_MIB_ITEM("FilterDrop", XTCP_MIB_FILTERDROP),
 	SNMP_MIB_SENTINEL
 };
 

@@ -14,6 +14,9 @@
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/in.h>
+#include <linux/bpf-cgroup.h>
+#include <linux/igmp.h>
+#include <linux/rtnetlink.h>
 #include <net/sock.h>
 #include <net/inet_sock.h>
 #include <net/inet_common.h>
@@ -34,12 +37,21 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	struct sock *sk = sock->sk;
 	struct inet_sock *inet = inet_sk(sk);
 	struct net *net = sock_net(sk);
+	u32 flags = BIND_WITH_LOCK;
 	unsigned short snum;
 	int chk_addr_ret;
 	int err;
 
 	if (addr_len < sizeof(struct sockaddr_in))
 		return -EINVAL;
+	/*
+	 * cgroup-BPF bind4 programs see (and may rewrite) the address before
+	 * any check, as in inet_bind().
+	 */
+	err = BPF_CGROUP_RUN_PROG_INET_BIND_LOCK(sk, uaddr, CGROUP_INET4_BIND,
+						 &flags);
+	if (err)
+		return err;
 
 	/* As TCP: AF_UNSPEC is accepted only with the wildcard address. */
 	if (addr->sin_family != AF_INET &&
@@ -55,6 +67,7 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 
 	snum = ntohs(addr->sin_port);
 	if (snum && inet_port_requires_bind_service(net, snum) &&
+	    !(flags & BIND_NO_CAP_NET_BIND_SERVICE) &&
 	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
 		return -EACCES;
 
@@ -72,6 +85,13 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	if (err) {
 		inet->inet_rcv_saddr = 0;
 		inet->inet_saddr = 0;
+		goto out;
+	}
+	err = BPF_CGROUP_RUN_PROG_INET4_POST_BIND(sk);
+	if (err) {
+		inet->inet_rcv_saddr = 0;
+		inet->inet_saddr = 0;
+		xtcp_bind_put_port(sk);
 		goto out;
 	}
 	if (inet->inet_rcv_saddr)
@@ -341,6 +361,15 @@ static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 		err = -EISCONN;
 		if (sk->sk_state != TCP_CLOSE)
 			goto out;
+		/* cgroup-BPF connect4 programs (tcp_v4_pre_connect()). */
+		if (cgroup_bpf_enabled(CGROUP_INET4_CONNECT)) {
+			err = -EINVAL;
+			if (addr_len < sizeof(struct sockaddr_in))
+				goto out;
+			err = BPF_CGROUP_RUN_PROG_INET4_CONNECT(sk, uaddr);
+			if (err)
+				goto out;
+		}
 		err = xtcp_v4_connect(sk, uaddr, addr_len);
 		if (err < 0)
 			goto out;
@@ -368,6 +397,13 @@ static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 	if (sk->sk_state == TCP_CLOSE) {
 		err = sock_error(sk) ? : -ECONNABORTED;
 		sock->state = SS_UNCONNECTED;
+		/*
+		 * Nothing of the failed attempt may live on into the next
+		 * connect(): its SYN, retransmission count, backed-off RTO,
+		 * options (__inet_stream_connect() calls ->disconnect()).
+		 */
+		if (xtcp_disconnect(sk))
+			sock->state = SS_DISCONNECTING;
 		goto out;
 	}
 	sock->state = SS_CONNECTED;
@@ -798,6 +834,31 @@ static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 	return put_user(answ, (int __user *)arg);
 }
 
+/*
+ * Multicast memberships end with the socket. MCAST_JOIN_GROUP and the
+ * source-specific joins reach ip_setsockopt() as on TCP, whose
+ * inet_release() drops them with ip_mc_drop_socket(); that is not
+ * exported, so leave each group, under RTNL as it wants. Nobody else can
+ * reach the socket's list any more: the file is being released.
+ */
+static void xtcp_mc_drop(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct ip_mc_socklist *iml;
+
+	if (!rcu_access_pointer(inet->mc_list))
+		return;
+	rtnl_lock();
+	while ((iml = rtnl_dereference(inet->mc_list))) {
+		struct ip_mreqn imr = iml->multi;
+
+		/* It matches by group and ifindex, as joined: it cannot fail. */
+		if (WARN_ON_ONCE(ip_mc_leave_group(sk, &imr)))
+			break;
+	}
+	rtnl_unlock();
+}
+
 static int xtcp_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
@@ -805,6 +866,9 @@ static int xtcp_release(struct socket *sock)
 
 	if (!sk)
 		return 0;
+	if (!sk->sk_kern_sock)
+		BPF_CGROUP_RUN_PROG_INET_SOCK_RELEASE(sk);
+	xtcp_mc_drop(sk);
 	if (sock_flag(sk, SOCK_LINGER) && !(current->flags & PF_EXITING))
 		timeout = sk->sk_lingertime;
 	xtcp_close(sk, timeout);
@@ -892,6 +956,16 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 	atomic_set(&inet->inet_id, 0);
 
 	xtcp_init_sock(sk);
+	/* cgroup-BPF sock_create programs may refuse it (inet_create()). */
+	if (!kern) {
+		int err = BPF_CGROUP_RUN_PROG_INET_SOCK(sk);
+
+		if (err) {
+			xtcp_close(sk, 0);
+			sock->sk = NULL;
+			return err;
+		}
+	}
 	return 0;
 }
 

@@ -7,8 +7,11 @@
  * works unchanged: TCP_NODELAY, TCP_MAXSEG, TCP_CORK, TCP_KEEPIDLE,
  * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_SYNCNT, TCP_INFO, TCP_QUICKACK,
  * TCP_CONGESTION and TCP_USER_TIMEOUT. Any other SOL_TCP option gives
- * ENOPROTOOPT. Other levels go to IPv4 (IP_TOS, IP_TTL, ...); SOL_SOCKET
- * never reaches here, the socket core handles it.
+ * ENOPROTOOPT. Other levels go to IPv4 (IP_TOS, IP_TTL, ...), but for
+ * IP_ADD_MEMBERSHIP and IP_DROP_MEMBERSHIP, which TCP refuses with
+ * EPROTO; the other multicast memberships a stream socket may hold, as on
+ * TCP, and they end with it (socket.c). SOL_SOCKET never reaches here,
+ * the socket core handles it.
  */
 #include <linux/kernel.h>
 #include <linux/sockptr.h>
@@ -119,6 +122,10 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	struct sock *sk = sock->sk;
 	int val, err;
 
+	/* Refused on a connection-oriented socket, as on TCP (is_icsk). */
+	if (level == SOL_IP &&
+	    (optname == IP_ADD_MEMBERSHIP || optname == IP_DROP_MEMBERSHIP))
+		return -EPROTO;
 	if (level != SOL_TCP)
 		return ip_setsockopt(sk, level, optname, optval, optlen);
 	if (optname == TCP_CONGESTION)

@@ -22,10 +22,19 @@ comes back on the wire and in the counters.
   a huge TSval cannot make PAWS drop the genuine traffic.
 - A zero receive window takes no data (TCPZeroWindowDrop), and no window
   smaller than a segment is offered (receiver silly-window avoidance).
+- The inbound policy of the IPv4 stack runs for every segment: IP_MINTTL,
+  an IPsec policy that requires ESP, SO_ATTACH_FILTER, and the cgroup-BPF
+  hooks (sock_create, bind4, connect4, ingress).
+- connect() again on the same socket after a refused, unreachable or
+  timed-out attempt starts from scratch: a fresh SYN with every option,
+  and the connection carries 1 MiB.
 """
 
+import ctypes
 import errno
 import os
+import select
+import struct
 import sys
 import time
 
@@ -33,10 +42,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import xtcp_pkt as P  # noqa: E402
 from xtcp_pkt import (ACK, FIN, PSH, RST, SYN, SOL_SOCKET, SO_RCVBUF,  # noqa: E402
-                      STATES, Conn, Skip, check, counters, knob, listener,
-                      opt_mss, opt_ts, passive_open, setsockopt_int,
-                      state_of, wait_until, xaccept, xconnect, xname,
-                      xsocket)
+                      STATES, Conn, Fail, Skip, check, counters, knob, listener,
+                      aton, build, csum, opt_mss, opt_ts,
+                      setsockopt_int, so_error, state_of, wait_until,
+                      xaccept, xconnect, xname, xsocket)
 
 S = STATES
 
@@ -426,12 +435,284 @@ def zero_window_takes_no_data(peer):
     os.close(fd)
 
 
+# ------------------------------------------------ inbound policy
+
+def data_taken(c, payload, what, ttl=64):
+    """Does the connection take (and ACK) payload at c.snd? Nothing else
+    may come back: a dropped segment is dropped silently."""
+    c.peer.send(c.pport, c.lport, c.snd, c.rcv, ACK, 65535, c.opts(),
+                payload, ttl=ttl)
+    segs = collect(c.peer, c.lport, 0.5)
+    if not segs:
+        return False
+    check(len(segs) == 1 and not segs[0].payload and
+          segs[0].ack == (c.snd + len(payload)) & 0xFFFFFFFF,
+          "%s: expected one ACK of the data, got %r" % (what, segs))
+    c.saw(segs[0])
+    c.snd += len(payload)
+    check(read_available(c.fd) == payload, "%s: not the data read" % what)
+    return True
+
+
+def ip_minttl_drops(peer):
+    """IP_MINTTL: segments with a lower TTL are dropped (TCPMinTTLDrop)."""
+    c = P.active_open(peer)
+    setsockopt_int(c.fd, 0, 21, 100)            # SOL_IP, IP_MINTTL
+    b = counters()
+    check(not data_taken(c, b"low", "TTL 64 under IP_MINTTL 100"),
+          "a segment with TTL 64 was taken under IP_MINTTL 100")
+    check_delta(b, "MinTTLDrop", 1)
+    check(data_taken(c, b"high", "TTL 200", ttl=200), "TTL 200 dropped")
+    established(c)
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def socket_filter_drops(peer):
+    """SO_ATTACH_FILTER runs on every segment: "ret 0" drops them all; the
+    connection takes data again once SO_DETACH_FILTER removed it.
+    Before: xtcp never ran a socket's filters (nor cgroup-BPF ingress
+    programs, nor the LSM hook).
+    """
+    c = P.active_open(peer)
+    code = ctypes.create_string_buffer(struct.pack("<HBBI", 0x06, 0, 0, 0))
+    prog = SockFprog(1, ctypes.cast(code, ctypes.c_void_p))
+    P._call(P.libc.setsockopt(c.fd, SOL_SOCKET, 26, ctypes.byref(prog),
+                              ctypes.sizeof(prog)))   # SO_ATTACH_FILTER
+    b = counters()
+    check(not data_taken(c, b"filtered", "under the filter"),
+          "a segment passed a filter that drops everything")
+    if not P.BASELINE:
+        check_delta(b, "FilterDrop", 1)
+    zero = ctypes.c_int(0)
+    P._call(P.libc.setsockopt(c.fd, SOL_SOCKET, 27, ctypes.byref(zero), 4))
+    check(data_taken(c, b"clear", "without the filter"),
+          "dropped after SO_DETACH_FILTER")
+    established(c)
+
+
+def xfrm_policy_requires_esp(peer):
+    """An IPsec policy that requires ESP for the peer's segments: plain ones
+    are dropped before they reach the socket (and a SYN gets no answer).
+    Before: xtcp (.no_policy = 1 and no check of its own) took them.
+    """
+    proto = P.IPPROTO
+    if os.system("ip xfrm policy add src %s dst %s proto %d dir in "
+                 "tmpl proto esp mode transport level required "
+                 "2>/dev/null" % (P.PEER, P.LOCAL, proto)):
+        raise Skip("no IPsec (xfrm) in this kernel")
+    b = counters()
+    lfd, lport = listener(5040)
+    peer.port += 1
+    peer.send(peer.port, lport, 100, 0, SYN, 65535, opt_mss(1460))
+    check(not collect(peer, lport, 0.5), "a plain SYN was answered")
+    if not P.BASELINE:
+        check_delta(b, "XfrmPolicyDrop", 1)
+    os.system("ip xfrm policy flush")
+    peer.send(peer.port, lport, 100, 0, SYN, 65535, opt_mss(1460))
+    peer.expect(SYN | ACK, ack=101)
+    os.close(lfd)
+
+
+BPF_PROG_LOAD, BPF_PROG_ATTACH, BPF_PROG_DETACH = 5, 8, 9
+
+
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, 128)
+    return P.libc.syscall(321, cmd, buf, 128)       # __NR_bpf (x86_64)
+
+
+def bpf_prog(prog_type, attach_type, ret):
+    """A program that only returns ret; its fd, or None without BPF."""
+    insns = ctypes.create_string_buffer(
+        struct.pack("<BBhi", 0xb7, 0, 0, ret) + struct.pack("<BBhi", 0x95,
+                                                            0, 0, 0))
+    lic = ctypes.create_string_buffer(b"GPL")
+    attr = struct.pack("<IIQQIIQII16sII", prog_type, 2,
+                       ctypes.addressof(insns), ctypes.addressof(lic),
+                       0, 0, 0, 0, 0, b"", 0, attach_type)
+    fd = bpf(BPF_PROG_LOAD, attr)
+    return fd if fd >= 0 else None
+
+
+def cgroup_bpf_hooks(peer):
+    """cgroup-BPF programs that refuse: sock_create makes socket() fail
+    with EPERM, bind4 bind(), connect4 connect(); an ingress program that
+    drops makes the connection deaf. As for TCP (inet_create(),
+    inet_bind(), tcp_v4_pre_connect(), sk_filter_trim_cap()). Before:
+    xtcp ran none of them.
+    """
+    cg = "/sys/fs/cgroup/xtcp-pkt-attack-%d" % os.getpid()
+    try:
+        os.mkdir(cg)
+    except OSError as e:
+        raise Skip("no cgroup2 hierarchy: %s" % e)
+    try:
+        with open(cg + "/cgroup.procs", "w") as f:
+            f.write(str(os.getpid()))
+        cgfd = os.open(cg, os.O_RDONLY | os.O_DIRECTORY)
+        hooks = ((9, 2, "sock_create"), (18, 8, "bind4"),
+                 (18, 10, "connect4"), (8, 0, "ingress"))
+        for prog_type, attach, name in hooks:
+            pfd = bpf_prog(prog_type, attach, 0)
+            if pfd is None:
+                raise Skip("cannot load a %s program: %s" % (
+                    name, os.strerror(ctypes.get_errno())))
+            if name == "ingress":
+                c = P.active_open(peer)
+            check(bpf(BPF_PROG_ATTACH, struct.pack("<IIII", cgfd, pfd,
+                                                   attach, 0)) == 0,
+                  "attaching the %s program failed" % name)
+            if name == "sock_create":
+                try:
+                    xsocket()
+                    raise Fail("socket() under a refusing sock_create "
+                               "program")
+                except OSError as e:
+                    check(e.errno == errno.EPERM, "socket(): %s" % e)
+            elif name == "bind4":
+                fd = xsocket()
+                try:
+                    P.xbind(fd, P.LOCAL, 5041)
+                    raise Fail("bind() under a refusing bind4 program")
+                except OSError as e:
+                    check(e.errno == errno.EPERM, "bind(): %s" % e)
+                os.close(fd)
+            elif name == "connect4":
+                fd = xsocket(nonblock=True)
+                err = xconnect(fd, P.PEER, 5042)
+                check(err == errno.EPERM, "connect(): %s"
+                      % errno.errorcode.get(err, err))
+                os.close(fd)
+            else:
+                check(not data_taken(c, b"deaf", "under the ingress "
+                                     "program"),
+                      "a segment passed an ingress program that drops")
+            bpf(BPF_PROG_DETACH, struct.pack("<IIII", cgfd, pfd, attach, 0))
+            os.close(pfd)
+            if name == "ingress":
+                check(data_taken(c, b"hears", "after detaching"),
+                      "dropped after the ingress program was detached")
+        os.close(cgfd)
+    finally:
+        with open("/sys/fs/cgroup/cgroup.procs", "w") as f:
+            f.write(str(os.getpid()))
+        os.rmdir(cg)
+
+
+# ------------------------------------------------ failure paths
+
+def icmp_unreach(peer, syn, code):
+    """ICMP destination unreachable from the peer, quoting our segment."""
+    quoted = build(P.LOCAL, P.PEER, syn.sport, syn.dport, syn.seq, 0,
+                   SYN)[:28]
+    icmp = struct.pack("!BBHI", 3, code, 0, 0) + quoted
+    icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 0, 0, 64, 1,
+                     0, aton(P.PEER), aton(P.LOCAL))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    os.write(peer.fd, ip + icmp)
+
+
+def send_through(c, n, limit=60.0):
+    """The socket writes n bytes; the peer takes them in order and ACKs."""
+    data = pattern(n, 5)
+    sent = got = 0
+    end = time.monotonic() + limit
+    while got < n:
+        check(time.monotonic() < end, "the transfer stalled at %d of %d "
+              "bytes" % (got, n))
+        w = [c.fd] if sent < n else []
+        r, wr, _ = select.select([c.peer.fd], w, [], 1.0)
+        if wr:
+            try:
+                sent += os.write(c.fd, data[sent:sent + 65536])
+            except BlockingIOError:
+                pass
+        if not r:
+            continue
+        s = c.peer.recv(0.01)
+        if s is None or s.sport != c.lport or not s.payload:
+            continue
+        check(s.csum_ok, "bad checksum on %r" % s)
+        off = (s.seq - c.iss - 1) & 0xFFFFFFFF
+        if off == got:
+            check(s.payload == data[off:off + len(s.payload)],
+                  "payload at offset %d corrupted" % off)
+            got += len(s.payload)
+        c.peer.send(c.pport, c.lport, c.snd, c.iss + 1 + got, ACK, 65535)
+
+
+def connect_again_after_failure(peer):
+    """After a refused, unreachable or timed-out connect(), the same socket
+    connects again as a new one: SO_ERROR tells why, the next connect()
+    reports ECONNABORTED (the error was taken) and resets the socket, as
+    Linux's __inet_stream_connect() does, and the one after sends a fresh
+    SYN with every option and carries 1 MiB. Before: xtcp kept the old
+    SYN on the write queue, its retransmission count, the backed-off RTO
+    and the options, and the next connection stalled and died.
+    """
+    knob("syn_retries", 1)
+    knob("rto_initial_ms", 200)
+    fd = xsocket(nonblock=True)
+    first = None
+    for how, want in (("refused", errno.ECONNREFUSED),
+                      ("unreachable", errno.EHOSTUNREACH),
+                      ("timed out", errno.ETIMEDOUT)):
+        peer.port += 1
+        err = xconnect(fd, P.PEER, peer.port)
+        check(err == errno.EINPROGRESS, "%s: connect: %s"
+              % (how, errno.errorcode.get(err, err)))
+        syn = peer.expect(SYN, dport=peer.port)
+        first = first or syn
+        check(sorted(syn.opts) == sorted(first.opts),
+              "%s: the SYN's options %r, not %r" % (how, syn.opts,
+                                                    first.opts))
+        if how == "refused":
+            peer.send(peer.port, syn.sport, 0, syn.seq + 1, RST | ACK)
+        elif how == "unreachable":
+            icmp_unreach(peer, syn, 1)
+        # Not poll(): kernel TCP keeps the ICMP of the attempt before on
+        # the error queue (tcp_disconnect() leaves it), so its socket
+        # polls POLLERR all through the next SYN_SENT; xtcp does not.
+        wait_until(lambda: state_of(syn.sport) != S["SYN_SENT"],
+                   "%s: connect() to end" % how, 15.0)
+        got = so_error(fd)
+        check(got == want, "%s: SO_ERROR %s, not %s"
+              % (how, errno.errorcode.get(got, got), errno.errorcode[want]))
+        err = xconnect(fd, P.PEER, peer.port)
+        check(err == errno.ECONNABORTED, "%s: connect() again: %s"
+              % (how, errno.errorcode.get(err, err)))
+        # The timed-out one retransmitted its SYN: drain those.
+        while peer.recv(0.05):
+            pass
+    peer.port += 1
+    err = xconnect(fd, P.PEER, peer.port)
+    check(err == errno.EINPROGRESS, "good connect: %s"
+          % errno.errorcode.get(err, err))
+    syn = peer.expect(SYN, dport=peer.port)
+    check(sorted(syn.opts) == sorted(first.opts),
+          "the good SYN's options %r, not %r" % (syn.opts, first.opts))
+    c = Conn(peer, fd, xname(fd)[1], peer.port, syn.seq, 7000000)
+    peer.send(c.pport, c.lport, c.irs, c.iss + 1, SYN | ACK, 65535,
+              opt_mss(1460))
+    c.expect(ACK, seq=c.iss + 1, ack=c.irs + 1)
+    wait_until(lambda: c.state() == S["ESTABLISHED"], "ESTABLISHED")
+    send_through(c, 1 << 20)
+    os.close(fd)
+    c.expect(FIN | ACK)
+    c.send(RST, ack=0)
+
+
 SCENARIOS = [
     challenge_ack_per_connection, challenge_ack_namespace_budget,
     out_of_window_answers_rate_limited, paws_answers_rate_limited,
     syn_recv_duplicate_syn_rate_limited, time_wait_answers,
     cookie_ack_needs_recent_cookie, ts_recent_only_from_acceptable_segments,
-    zero_window_takes_no_data,
+    zero_window_takes_no_data, ip_minttl_drops, socket_filter_drops,
+    xfrm_policy_requires_esp, cgroup_bpf_hooks, connect_again_after_failure,
 ]
 
 

@@ -196,7 +196,7 @@ class Seg:
 
 
 def build(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"",
-          payload=b"", proto=None, bad_csum=False):
+          payload=b"", proto=None, bad_csum=False, ttl=64):
     proto = IPPROTO if proto is None else proto
     while len(opts) % 4:
         opts += b"\1"
@@ -207,7 +207,7 @@ def build(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"",
     pseudo = aton(src) + aton(dst) + struct.pack("!BBH", 0, proto, len(t))
     c = csum(pseudo + t) ^ (0x5555 if bad_csum else 0)
     t = t[:16] + struct.pack("!H", c) + t[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(t), 0, 0x4000, 64,
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(t), 0, 0x4000, ttl,
                      proto, 0, aton(src), aton(dst))
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
     return ip + t
@@ -349,7 +349,8 @@ TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
                 "AckSkippedSeq": "TcpExt.TCPACKSkippedSeq",
                 "AckSkippedTimeWait": "TcpExt.TCPACKSkippedTimeWait",
                 "AckSkippedChallenge": "TcpExt.TCPACKSkippedChallenge",
-                "ZeroWindowDrop": "TcpExt.TCPZeroWindowDrop"}
+                "ZeroWindowDrop": "TcpExt.TCPZeroWindowDrop",
+                "MinTTLDrop": "TcpExt.TCPMinTTLDrop"}
 
 
 def knob(name, val=None):
