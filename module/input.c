@@ -112,11 +112,19 @@ static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
 		xtcp_free_skb(sk, skb);
 	}
 
-	if (xs->rx_opt.tstamp_ok && xs->rx_opt.saw_tstamp &&
-	    xs->rx_opt.rcv_tsecr) {
-		u32 now = xtcp_clock_ms() + xs->ts_offset;
+	/*
+	 * Only what was acknowledged just now, never retransmitted (Karn),
+	 * times a round trip; if all of it was retransmitted, the echoed
+	 * timestamp may, when it is sane: a TSecr is only as good as the
+	 * peer that echoes it (tcp_ack_update_rtt()).
+	 */
+	if (rtt < 0 && acked && xs->rx_opt.tstamp_ok &&
+	    xs->rx_opt.saw_tstamp && xs->rx_opt.rcv_tsecr) {
+		u32 delta = xtcp_clock_ms() + xs->ts_offset -
+			    xs->rx_opt.rcv_tsecr;
 
-		rtt = msecs_to_jiffies(now - xs->rx_opt.rcv_tsecr);
+		if (delta < INT_MAX / USEC_PER_MSEC)
+			rtt = msecs_to_jiffies(delta);
 	}
 	if (rtt >= 0)
 		xtcp_rtt_sample(sk, rtt);
@@ -773,39 +781,54 @@ static bool xtcp_no_recent_cookie(const struct sock *sk)
 					last + TCP_SYNCOOKIE_VALID);
 }
 
-/* An ACK for no child: it may complete a SYN cookie handshake. */
-static void xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
+/*
+ * An ACK for no child: it may complete a SYN cookie handshake. Returns
+ * true if the new child took @skb, which carried data (or a FIN) already.
+ */
+static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 {
+	const struct tcphdr *th = tcp_hdr(skb);
 	struct xtcp_options peer = {};
+	bool taken = false;
 	struct sock *child;
 	int mss;
 
 	if (!xtcp_knob(sock_net(sk), XTCP_KNOB_syncookies) ||
 	    !IS_ENABLED(CONFIG_SYN_COOKIES) || xtcp_no_recent_cookie(sk)) {
 		xtcp_send_reset_reply(sock_net(sk), skb);
-		return;
+		return false;
 	}
 	mss = xtcp_cookie_check(skb);
 	if (!mss) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNCOOKIESFAILED);
 		xtcp_send_reset_reply(sock_net(sk), skb);
-		return;
+		return false;
 	}
 	if (sk_acceptq_is_full(sk)) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ACCEPTQUEUEDROP);
-		return;
+		return false;
 	}
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNCOOKIESRECV);
 	peer.mss = mss;
 	child = xtcp_create_child(sk, skb, &peer, true);
 	if (!child)
-		return;
+		return false;
 	xtcp_set_state(child, TCP_ESTABLISHED);
 	xtcp_timer_keepalive(child);
-	if (!xtcp_child_publish(sk, child, true))
+	if (!xtcp_child_publish(sk, child, true)) {
+		/*
+		 * Its payload is the new connection's first data: the child
+		 * processes the segment, still locked (tcp_child_process()).
+		 */
+		if (skb->len > th->doff * 4 || th->fin) {
+			xtcp_rcv_state_process(child, skb);
+			taken = true;
+		}
 		sk->sk_data_ready(sk);
+	}
 	bh_unlock_sock(child);
 	sock_put(child);	/* sk_clone_lock()'s second reference */
+	return taken;
 }
 
 /* RFC 9293 3.10.7.2: LISTEN. */
@@ -821,10 +844,10 @@ static void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 	if (th->rst)
 		goto drop;
 	if (th->ack) {
-		if (!th->syn && !th->fin)
-			xtcp_cookie_ack(sk, skb);
-		else
+		if (th->syn)
 			xtcp_send_reset_reply(net, skb);
+		else if (xtcp_cookie_ack(sk, skb))
+			return;
 		goto drop;
 	}
 	if (!th->syn || th->fin)
@@ -1023,6 +1046,15 @@ syn_challenge:
 		    after(cb->ack_seq, xs->snd_nxt)) {
 			XTCP_INC_STATS(net, XTCP_MIB_BADACK);
 			xtcp_send_reset_reply(net, skb);
+			goto drop;
+		}
+		/*
+		 * No room in the accept queue: the ACK is dropped and the
+		 * SYN-ACK's retransmission asks for it again later
+		 * (tcp_v4_syn_recv_sock(), tcp_abort_on_overflow 0).
+		 */
+		if (xs->parent && sk_acceptq_is_full(xs->parent)) {
+			XTCP_INC_STATS(net, XTCP_MIB_ACCEPTQUEUEDROP);
 			goto drop;
 		}
 		xtcp_replace_ts_recent(xs, cb);

@@ -81,7 +81,11 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("SynRetrans", XTCP_MIB_SYNRETRANS),
 	/* SYNs dropped because the SYN queue was full and no cookie was sent. */
 	SNMP_MIB_ITEM("SynQueueDrop", XTCP_MIB_SYNQUEUEDROP),
-	/* SYNs or cookie ACKs dropped because the accept queue was full. */
+	/*
+	 * SYNs, cookie ACKs and handshake ACKs dropped because the accept
+	 * queue was full (a dropped handshake ACK is asked for again by the
+	 * SYN-ACK's retransmission). Linux TCP's ListenOverflows.
+	 */
 	SNMP_MIB_ITEM("AcceptQueueDrop", XTCP_MIB_ACCEPTQUEUEDROP),
 	/* SYN-ACKs sent with a SYN cookie. */
 	SNMP_MIB_ITEM("SyncookiesSent", XTCP_MIB_SYNCOOKIESSENT),

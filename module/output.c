@@ -457,8 +457,9 @@ static bool xtcp_send_limit(struct sock *sk, struct sk_buff *skb, u32 mss,
 		return !after(cb->end_seq, wnd_end);
 	if (after(cb->seq + mss, wnd_end))
 		return false;
-	*limit = min((xs->snd_cwnd - in_flight) * mss,
-		     rounddown(wnd_end - cb->seq, mss));
+	/* A cwnd of a million segments times the MSS overflows 32 bits. */
+	*limit = min_t(u64, (u64)(xs->snd_cwnd - in_flight) * mss,
+		       rounddown(wnd_end - cb->seq, mss));
 	if (skb->len % mss && skb_queue_is_last(&sk->sk_write_queue, skb) &&
 	    !xtcp_nagle_ok(xs, skb, skb->len % mss, mss, nonagle))
 		*limit = min(*limit, rounddown(skb->len, mss));

@@ -324,6 +324,127 @@ def cookie_ack_needs_recent_cookie(peer):
     os.close(xaccept(lfd))
 
 
+def cookie_ack_with_data(peer):
+    """The ACK that completes a cookie handshake may carry data: it is the
+    new connection's first. Before: xtcp made the connection and dropped
+    the data, which the peer had to send again.
+    """
+    knob("syncookies", 2)
+    lfd, lport = listener(5032)
+    peer.port += 1
+    irs = 6000000
+    peer.send(peer.port, lport, irs, 0, SYN, 65535, opt_mss(1460))
+    cookie = peer.expect(SYN | ACK, ack=irs + 1).seq
+    data = pattern(100, 3)
+    peer.send(peer.port, lport, irs + 1, cookie + 1, ACK, 65535, b"", data)
+    s = peer.expect(ACK, timeout=2.0)
+    check(s.ack == irs + 101 and not s.payload,
+          "expected the ACK of 100 bytes, got %r" % s)
+    fd = xaccept(lfd)
+    os.set_blocking(fd, False)
+    check(read_available(fd) == data, "the data of the cookie ACK")
+    os.close(fd)
+    os.close(lfd)
+
+
+def accept_queue_bounded(peer):
+    """Handshakes complete into the accept queue only while it has room
+    (backlog + 1 children, as sk_acceptq_is_full()): beyond, a SYN is
+    dropped, and so is the ACK of a handshake begun while there was room
+    (ListenOverflows); the SYN-ACK's retransmission asks for that ACK
+    again once accept() made room. Before: xtcp queued every child that
+    completed its handshake.
+    """
+    lfd, lport = listener(5033, backlog=2)
+    irs = 8000000
+    isn = {}
+
+    def syn():
+        peer.port += 1
+        peer.send(peer.port, lport, irs, 0, SYN, 65535, opt_mss(1460))
+        return peer.port
+
+    def synack(p):
+        isn[p] = peer.expect(SYN | ACK, dport=p, ack=irs + 1).seq
+
+    def ack(p):
+        peer.send(p, lport, irs + 1, isn[p] + 1, ACK)
+
+    def est(p):
+        return state_of(lport, p) == S["ESTABLISHED"]
+
+    done = []
+    for _ in range(2):
+        p = syn()
+        synack(p)
+        ack(p)
+        wait_until(lambda: est(p), "handshake %d" % p)
+        done.append(p)
+    # Two more begin while the queue has room for one more child.
+    late = [syn(), syn()]
+    for p in late:
+        synack(p)
+    b = counters()
+    ack(late[0])
+    wait_until(lambda: est(late[0]), "the third child")
+    ack(late[1])
+    check(not [x for x in collect(peer, lport, 0.5) if x.flags != SYN | ACK],
+          "an answer to the fourth ACK")
+    check(state_of(lport, late[1]) == S["SYN_RECV"],
+          "the fourth child: state %r" % state_of(lport, late[1]))
+    check_delta(b, "AcceptQueueDrop", 1)
+    # No room for a new SYN either (the fourth child's SYN-ACK may come
+    # again meanwhile).
+    p = syn()
+    check(not [x for x in collect(peer, lport, 0.5) if x.dport == p],
+          "a SYN was answered")
+    check_delta(b, "AcceptQueueDrop", 2)
+    # accept() makes room (the accepted stay open: no FINs in between).
+    fds = [xaccept(lfd) for _ in range(3)]
+    # The SYN-ACK again, and this time the ACK finds room.
+    synack(late[1])
+    ack(late[1])
+    wait_until(lambda: est(late[1]), "the retried handshake")
+    fds.append(xaccept(lfd))
+
+
+def tcp_info_rtt(fd):
+    buf = ctypes.create_string_buffer(232)
+    ln = ctypes.c_uint(232)
+    P._call(P.libc.getsockopt(fd, 6, 11, buf, ctypes.byref(ln)))
+    return struct.unpack_from("<I", buf.raw, 68)[0]     # tcpi_rtt, us
+
+
+def rtt_not_from_a_lying_echo(peer):
+    """An ACK whose TSecr claims our segment left 100 s ago sets no RTT:
+    a segment that was never retransmitted is timed by when it left
+    (Karn), duplicate ACKs time nothing, and an echo only counts for
+    retransmitted data, as tcp_ack_update_rtt(). Before: xtcp took the
+    RTT from the echo of every ACK of new data, so a peer (or a spoofed
+    ACK) could set the RTO.
+    """
+    c = P.active_open(peer, ts=True)
+    for k in range(2):
+        data = pattern(100, 4 + k)
+        os.write(c.fd, data)
+        s = c.expect(ACK | PSH, payload=data)
+        c.rcv += 100
+        if k == 0:
+            c.send(ACK)
+            wait_until(lambda: tcp_info_rtt(c.fd) > 0, "an RTT sample")
+            before = tcp_info_rtt(c.fd)
+            continue
+        lie = (s.opts["ts"][0] - 100000) & 0xFFFFFFFF
+        c.send(ACK, opts=opt_ts(peer.ts, lie))
+        for _ in range(3):
+            c.send(ACK, opts=opt_ts(peer.ts, lie))
+    answers(c, 0, "the ACKs")
+    after = tcp_info_rtt(c.fd)
+    check(after < 1000000 and after <= 2 * before + 10000,
+          "tcpi_rtt %d us -> %d us after lying echoes" % (before, after))
+    established(c)
+
+
 # ------------------------------------------------ PAWS state
 
 def ts_recent_only_from_acceptable_segments(peer):
@@ -710,7 +831,9 @@ SCENARIOS = [
     challenge_ack_per_connection, challenge_ack_namespace_budget,
     out_of_window_answers_rate_limited, paws_answers_rate_limited,
     syn_recv_duplicate_syn_rate_limited, time_wait_answers,
-    cookie_ack_needs_recent_cookie, ts_recent_only_from_acceptable_segments,
+    cookie_ack_needs_recent_cookie, cookie_ack_with_data,
+    accept_queue_bounded, rtt_not_from_a_lying_echo,
+    ts_recent_only_from_acceptable_segments,
     zero_window_takes_no_data, ip_minttl_drops, socket_filter_drops,
     xfrm_policy_requires_esp, cgroup_bpf_hooks, connect_again_after_failure,
 ]

@@ -350,7 +350,8 @@ TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
                 "AckSkippedTimeWait": "TcpExt.TCPACKSkippedTimeWait",
                 "AckSkippedChallenge": "TcpExt.TCPACKSkippedChallenge",
                 "ZeroWindowDrop": "TcpExt.TCPZeroWindowDrop",
-                "MinTTLDrop": "TcpExt.TCPMinTTLDrop"}
+                "MinTTLDrop": "TcpExt.TCPMinTTLDrop",
+                "AcceptQueueDrop": "TcpExt.ListenOverflows"}
 
 
 def knob(name, val=None):
