@@ -26,7 +26,7 @@ KSFT_DIR	= $(KSRC)/tools/testing/selftests
 MODULE_SRCS	:= $(filter-out %.mod.c,$(wildcard module/*.c module/*.h module/uapi/*.h))
 
 .PHONY: all modules deps selftests run check check-debug style install \
-	uninstall dkms-check docs bench clean help
+	uninstall dkms-check docs bench fresh-check clean help
 
 all: modules
 
@@ -39,17 +39,20 @@ help:
 	@echo "make bench      xtcp against kernel TCP in the VM; JSON in build/bench/"
 	@echo "make dkms-check dkms add/build/remove against the installed headers"
 	@echo "make install    install the module for KVER and run depmod"
+	@echo "make fresh-check  make run + make check on a throw-away minimal Debian 12 root"
 	@echo "make docs       regenerate Documentation/sysctl.rst from module/knobs.h"
 
 deps:
 	@$(REPO)/scripts/install-deps
 
-modules:
+# Every target that needs a package installs it first (a fresh machine has
+# nothing): install-deps returns at once when everything is there.
+modules: deps
 	$(MAKE) -C $(KDIR) M=$(REPO) modules
 
 # Build the selftests and stage them with the kselftest runner, the way
 # "make -C tools/testing/selftests install" lays out a collection.
-selftests:
+selftests: deps
 	mkdir -p $(BUILD)/selftests
 	$(MAKE) -C selftests KSFT_DIR=$(KSFT_DIR) OUTPUT=$(BUILD)/selftests all
 	rm -rf $(KSFT_STAGE)
@@ -105,11 +108,11 @@ bench:
 		| sed '1d;$$d' > $(BUILD)/bench/$$(date +%Y%m%d-%H%M%S).json; \
 	exit $$rc
 
-style:
+style: deps
 	$(KSRC)/scripts/checkpatch.pl --no-tree --strict --quiet \
 		--ignore FILE_PATH_CHANGES -f $(MODULE_SRCS)
 
-install: modules
+install: deps modules
 	$(MAKE) -C $(KDIR) M=$(REPO) INSTALL_MOD_DIR=updates modules_install
 	depmod -a $(KVER)
 
@@ -118,11 +121,17 @@ uninstall:
 		/lib/modules/$(KVER)/updates/xtcp.ko
 	depmod -a $(KVER)
 
-docs:
+docs: deps
 	$(REPO)/scripts/gen-knob-doc
 
-dkms-check:
+dkms-check: deps
 	$(REPO)/scripts/dkms-check $(KVER)
+
+# The README's two commands on a throw-away minimal Debian 12 root
+# (debootstrap) that has only what install-deps installs: catches a tool
+# that only the developer's machine has.
+fresh-check: deps
+	$(REPO)/scripts/fresh-machine-check --worktree run check
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(REPO) clean

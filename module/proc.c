@@ -10,11 +10,17 @@
  * every TIME_WAIT entry. Closed sockets that merely hold a bound port are
  * not listed, as TCP does not list them.
  *
- * The walk holds the bind table lock (BH off) from ->start to ->stop;
- * seq_file never sleeps in between, and the lock is dropped between reads.
- * Positions index the chains of sockets first, then those of TIME_WAIT.
+ * The walk runs under RCU, as the receive path reads the same chains:
+ * sockets are SOCK_RCU_FREE and TIME_WAIT entries are freed after a grace
+ * period, so neither the bind lock nor BH is held and softirq never waits
+ * for a reader, however large the table. Positions index the chains of
+ * sockets first, then those of TIME_WAIT; each read() resumes where the
+ * last one stopped (chain and row in it, as tcp_seek_last_pos()), so
+ * reading the whole table is linear in its size. Rows that move while it
+ * is read may be missed or shown twice, as in /proc/net/tcp.
  */
 #include <linux/proc_fs.h>
+#include <linux/rculist.h>
 #include <linux/seq_file.h>
 #include <net/net_namespace.h>
 #include <net/tcp_states.h>
@@ -27,6 +33,8 @@
 struct xtcp_proc_iter {
 	struct seq_net_private p;
 	unsigned int bucket;	/* < XTCP_BHASH_SIZE: sockets; then TW */
+	unsigned int offset;	/* listed rows of the chain before this one */
+	loff_t pos;		/* position of the row the cursor is on */
 };
 
 static struct xtcp_net *xtcp_seq_xn(struct seq_file *seq)
@@ -45,22 +53,42 @@ static bool xtcp_seq_listed(struct seq_file *seq, struct hlist_node *node)
 	return inet_sk_state_load(sk) != TCP_CLOSE;
 }
 
-/* The first listed node at or after @node, moving on through chains. */
-static struct hlist_node *xtcp_seq_settle(struct seq_file *seq,
-					  struct hlist_node *node)
+static struct hlist_node *xtcp_seq_chain(struct seq_file *seq)
 {
 	struct xtcp_proc_iter *it = seq->private;
 	struct xtcp_net *xn = xtcp_seq_xn(seq);
 
+	return rcu_dereference(hlist_first_rcu(it->bucket < XTCP_BHASH_SIZE ?
+		&xn->bind_hash[it->bucket] :
+		&xn->tw_bind_hash[it->bucket - XTCP_BHASH_SIZE]));
+}
+
+static struct hlist_node *xtcp_seq_after(struct hlist_node *node)
+{
+	return rcu_dereference(hlist_next_rcu(node));
+}
+
+/*
+ * The first listed node at or after @node, moving on through chains; the
+ * cursor's row in its chain follows (@offset: that of @node's chain).
+ */
+static struct hlist_node *xtcp_seq_settle(struct seq_file *seq,
+					  struct hlist_node *node,
+					  unsigned int offset)
+{
+	struct xtcp_proc_iter *it = seq->private;
+
 	for (;;) {
-		for (; node; node = node->next)
-			if (xtcp_seq_listed(seq, node))
+		for (; node; node = xtcp_seq_after(node)) {
+			if (xtcp_seq_listed(seq, node)) {
+				it->offset = offset;
 				return node;
+			}
+		}
 		if (++it->bucket >= 2 * XTCP_BHASH_SIZE)
 			return NULL;
-		node = it->bucket < XTCP_BHASH_SIZE ?
-		       xn->bind_hash[it->bucket].first :
-		       xn->tw_bind_hash[it->bucket - XTCP_BHASH_SIZE].first;
+		offset = 0;
+		node = xtcp_seq_chain(seq);
 	}
 }
 
@@ -69,37 +97,67 @@ static struct hlist_node *xtcp_seq_first(struct seq_file *seq)
 	struct xtcp_proc_iter *it = seq->private;
 
 	it->bucket = 0;
-	return xtcp_seq_settle(seq, xtcp_seq_xn(seq)->bind_hash[0].first);
+	return xtcp_seq_settle(seq, xtcp_seq_chain(seq), 0);
+}
+
+/* The row after @node: the next one in its chain, or a later chain's. */
+static struct hlist_node *xtcp_seq_step(struct seq_file *seq,
+					struct hlist_node *node)
+{
+	struct xtcp_proc_iter *it = seq->private;
+
+	return xtcp_seq_settle(seq, xtcp_seq_after(node), it->offset + 1);
+}
+
+/* Back to the cursor's row: its chain, that many listed rows in. */
+static struct hlist_node *xtcp_seq_resume(struct seq_file *seq)
+{
+	struct xtcp_proc_iter *it = seq->private;
+	unsigned int want = it->offset, bucket = it->bucket;
+	struct hlist_node *node;
+
+	if (bucket >= 2 * XTCP_BHASH_SIZE)
+		return NULL;
+	node = xtcp_seq_settle(seq, xtcp_seq_chain(seq), 0);
+	/* Rows that left the chain meanwhile: go on from its end. */
+	while (node && it->bucket == bucket && it->offset < want)
+		node = xtcp_seq_step(seq, node);
+	return node;
 }
 
 static void *xtcp_seq_start(struct seq_file *seq, loff_t *pos)
-	__acquires(&xn->bind_lock)
+	__acquires(RCU)
 {
-	struct xtcp_net *xn = xtcp_seq_xn(seq);
+	struct xtcp_proc_iter *it = seq->private;
 	struct hlist_node *node;
 	loff_t n;
 
-	spin_lock_bh(&xn->bind_lock);
+	rcu_read_lock();
 	if (!*pos)
 		return SEQ_START_TOKEN;
+	if (*pos == it->pos)
+		return xtcp_seq_resume(seq);
 	node = xtcp_seq_first(seq);
 	for (n = 1; node && n < *pos; n++)
-		node = xtcp_seq_settle(seq, node->next);
+		node = xtcp_seq_step(seq, node);
+	it->pos = *pos;
 	return node;
 }
 
 static void *xtcp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
-	++*pos;
+	struct xtcp_proc_iter *it = seq->private;
+
+	it->pos = ++*pos;
 	if (v == SEQ_START_TOKEN)
 		return xtcp_seq_first(seq);
-	return xtcp_seq_settle(seq, ((struct hlist_node *)v)->next);
+	return xtcp_seq_step(seq, v);
 }
 
 static void xtcp_seq_stop(struct seq_file *seq, void *v)
-	__releases(&xn->bind_lock)
+	__releases(RCU)
 {
-	spin_unlock_bh(&xtcp_seq_xn(seq)->bind_lock);
+	rcu_read_unlock();
 }
 
 static void xtcp_seq_show_sock(struct seq_file *seq, struct sock *sk, loff_t i)
