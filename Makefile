@@ -18,6 +18,9 @@ BUILD		:= $(REPO)/build
 KSFT_STAGE	:= $(BUILD)/ksft
 VM		:= $(REPO)/scripts/xtcp-vm
 VM_FLAGS	?=
+# Two pairs of emulated cards for selftests/nic_csum.sh: one that checksums
+# only TCP and UDP (8139cp), one that checksums anything (e1000).
+VM_NICS		:= --nics rtl8139 --nics e1000
 
 # Extracted kernel source subset (kselftest framework, checkpatch).
 KSRC		= $(shell $(REPO)/scripts/kernel-source)
@@ -74,7 +77,7 @@ check:
 	$(REPO)/scripts/gen-knob-doc --check
 	$(MAKE) modules selftests
 	$(MAKE) dkms-check
-	$(VM) $(VM_FLAGS) --timeout 1800 -- $(REPO)/scripts/run-selftests $(KSFT_STAGE)
+	$(VM) $(VM_FLAGS) --timeout 1800 $(VM_NICS) -- $(REPO)/scripts/run-selftests $(KSFT_STAGE)
 
 # The debug kernel is built once and cached outside the repo; the module is
 # built against it in a copy of the sources, so that the stock build in
@@ -92,7 +95,7 @@ check-debug:
 	$(MAKE) -C $$dk M=$(DEBUG_BUILD) modules && \
 	$(VM) $(VM_FLAGS) --kernel $$dk/arch/x86/boot/bzImage \
 		--module $(DEBUG_BUILD)/module/xtcp.ko \
-		--append panic_on_warn=1 --kmemleak --timeout 2400 \
+		--append panic_on_warn=1 --kmemleak --timeout 2400 $(VM_NICS) \
 		-- $(REPO)/scripts/run-selftests $(KSFT_STAGE)
 
 # The benchmark: xtcp next to kernel TCP in one VM run; the table goes to

@@ -21,9 +21,10 @@
  *
  * Each segment gets the big skb's header with its own sequence number;
  * FIN and PSH stay on the last segment, CWR on the first. The checksum
- * stays CHECKSUM_PARTIAL (the device finishes it) or is completed here
- * when the device cannot, over the pseudo-header with the segment's own
- * length.
+ * stays CHECKSUM_PARTIAL when the device checksums anything
+ * (NETIF_F_HW_CSUM) and is completed here otherwise, over the
+ * pseudo-header with the segment's own length: a device that only knows
+ * TCP and UDP (NETIF_F_IP_CSUM) must never see ours.
  */
 #include <linux/kernel.h>
 #include <linux/skbuff.h>
@@ -75,6 +76,13 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 		return NULL;
 	}
 
+	/*
+	 * Only a device that checksums anything may finish ours: one that
+	 * knows TCP and UDP alone (NETIF_F_IP_CSUM) would take our header
+	 * for theirs, so for it skb_segment() completes the checksums.
+	 */
+	if (!(features & NETIF_F_HW_CSUM))
+		features &= ~NETIF_F_CSUM_MASK;
 	segs = skb_segment(skb, features);
 	if (IS_ERR(segs))
 		return segs;

@@ -11,11 +11,15 @@
  * spot and not queued.
  *
  * The checksum covers the IPv4 pseudo-header with xtcp's protocol
- * number. Segments of a socket leave with CHECKSUM_PARTIAL (csum_start and
- * csum_offset name our header), so loopback and veth skip it altogether
- * and any other device gets it computed by the core (skb_checksum_help())
- * unless it can checksum anything (NETIF_F_HW_CSUM). Socketless replies
- * are checksummed here.
+ * number. Only a device that can checksum anything (NETIF_F_HW_CSUM:
+ * loopback, veth, virtio-net, e1000, ...) gets a segment with
+ * CHECKSUM_PARTIAL, and loopback and veth then skip it altogether. A
+ * device that can only checksum TCP and UDP (NETIF_F_IP_CSUM: 8139cp,
+ * many real NICs) would take ours for one, since the core lets any
+ * checksum at offset 16 through (skb_csum_hwoffload_help()), and send it
+ * wrong or WARN: such a device, and any other, gets the checksum computed
+ * here. A GSO skb stays CHECKSUM_PARTIAL; offload.c completes its
+ * segments for such a device. Socketless replies are checksummed here.
  */
 #include <linux/kernel.h>
 #include <linux/prandom.h>
@@ -117,6 +121,14 @@ u32 xtcp_current_mss(struct sock *sk)
 }
 
 /* Build the header in front of @skb's payload and hand it to IPv4. */
+/* Can the device of the socket's route checksum any protocol? */
+static bool xtcp_dev_hw_csum(struct sock *sk)
+{
+	const struct dst_entry *dst = __sk_dst_get(sk);
+
+	return dst && dst->dev && (dst->dev->features & NETIF_F_HW_CSUM);
+}
+
 static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -163,11 +175,20 @@ static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 	xtcp_write_options((__be32 *)(th + 1), xs, flags, xtcp_tsval(xs),
 			   sacks, nsacks);
 
-	th->check = ~csum_tcpudp_magic(inet->inet_saddr, inet->inet_daddr,
-				       skb->len, xtcp_ipproto, 0);
-	skb->ip_summed = CHECKSUM_PARTIAL;
-	skb->csum_start = skb_transport_header(skb) - skb->head;
-	skb->csum_offset = offsetof(struct tcphdr, check);
+	if (skb_is_gso(skb) || xtcp_dev_hw_csum(sk)) {
+		th->check = ~csum_tcpudp_magic(inet->inet_saddr,
+					       inet->inet_daddr, skb->len,
+					       xtcp_ipproto, 0);
+		skb->ip_summed = CHECKSUM_PARTIAL;
+		skb->csum_start = skb_transport_header(skb) - skb->head;
+		skb->csum_offset = offsetof(struct tcphdr, check);
+	} else {
+		th->check = csum_tcpudp_magic(inet->inet_saddr,
+					      inet->inet_daddr, skb->len,
+					      xtcp_ipproto,
+					      skb_checksum(skb, 0, skb->len, 0));
+		skb->ip_summed = CHECKSUM_NONE;
+	}
 
 	skb_set_owner_w(skb, sk);
 	skb->protocol = htons(ETH_P_IP);
