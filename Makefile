@@ -43,7 +43,7 @@ help:
 	@echo "make dkms-check dkms add/build/remove against the installed headers"
 	@echo "make install    install the module for KVER and run depmod"
 	@echo "make fresh-check  make run + make check on a throw-away minimal Debian 12 root"
-	@echo "make docs       regenerate Documentation/sysctl.rst from module/knobs.h"
+	@echo "make docs       regenerate Documentation/sysctl.rst and the counter list of xtcp.rst"
 
 deps:
 	@$(REPO)/scripts/install-deps
@@ -95,7 +95,7 @@ check-debug:
 	$(MAKE) -C $$dk M=$(DEBUG_BUILD) modules && \
 	$(VM) $(VM_FLAGS) --kernel $$dk/arch/x86/boot/bzImage \
 		--module $(DEBUG_BUILD)/module/xtcp.ko \
-		--append panic_on_warn=1 --kmemleak --timeout 2400 $(VM_NICS) \
+		--append panic_on_warn=1 --kmemleak --timeout 3600 $(VM_NICS) \
 		-- $(REPO)/scripts/run-selftests $(KSFT_STAGE)
 
 # The benchmark: xtcp next to kernel TCP in one VM run; the table goes to

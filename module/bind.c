@@ -70,6 +70,7 @@ static bool xtcp_port_conflict(struct xtcp_net *xn, const struct sock *sk,
 	kuid_t uid = sock_i_uid((struct sock *)sk);
 	struct xtcp_sock *xs;
 
+	lockdep_assert_held(&xn->bind_lock);
 	hlist_for_each_entry(xs, xtcp_bhash(xn, port), bind_node) {
 		struct sock *sk2 = (struct sock *)xs;
 
@@ -87,6 +88,7 @@ static bool xtcp_port_unused(struct xtcp_net *xn, unsigned short port)
 {
 	struct xtcp_sock *xs;
 
+	lockdep_assert_held(&xn->bind_lock);
 	hlist_for_each_entry(xs, xtcp_bhash(xn, port), bind_node)
 		if (xs->inet.sk.sk_num == port)
 			return false;

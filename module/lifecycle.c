@@ -44,6 +44,21 @@ static void xtcp_write_space(struct sock *sk)
 }
 
 /* Set up the xtcp part of a new socket, or of a listener's fresh clone. */
+/*
+ * What a SYN offers, and the MSS until the handshake settles it: a new
+ * socket's, and again after a disconnect.
+ */
+static void xtcp_init_offers(struct xtcp_sock *xs)
+{
+	memset(&xs->rx_opt, 0, sizeof(xs->rx_opt));
+	xs->rx_opt.wscale_ok = 1;
+	xs->rx_opt.sack_ok = 1;
+	xs->rx_opt.tstamp_ok = 1;
+	xs->rx_opt.rcv_wscale = XTCP_RCV_WSCALE;
+	xs->mss_cache = XTCP_DEFAULT_MSS;
+	xs->advmss = XTCP_DEFAULT_MSS;
+}
+
 void xtcp_init_sock(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -59,13 +74,7 @@ void xtcp_init_sock(struct sock *sk)
 	xtcp_init_timers(sk);
 
 	xs->rto = xtcp_rto_initial(net);
-	xs->mss_cache = XTCP_DEFAULT_MSS;
-	xs->advmss = XTCP_DEFAULT_MSS;
-	/* What we offer on a SYN; the handshake settles what is used. */
-	xs->rx_opt.wscale_ok = 1;
-	xs->rx_opt.sack_ok = 1;
-	xs->rx_opt.tstamp_ok = 1;
-	xs->rx_opt.rcv_wscale = XTCP_RCV_WSCALE;
+	xtcp_init_offers(xs);
 	xs->ooo_queue = RB_ROOT;
 	xs->quickack = XTCP_QUICKACKS;
 	xtcp_cong_init(sk);
@@ -325,14 +334,7 @@ int xtcp_disconnect(struct sock *sk)
 	sk->sk_daddr = 0;
 	sk->sk_dport = 0;
 	xs->fin_queued = false;
-	/* What the next SYN offers, as a new socket does. */
-	memset(&xs->rx_opt, 0, sizeof(xs->rx_opt));
-	xs->rx_opt.wscale_ok = 1;
-	xs->rx_opt.sack_ok = 1;
-	xs->rx_opt.tstamp_ok = 1;
-	xs->rx_opt.rcv_wscale = XTCP_RCV_WSCALE;
-	xs->mss_cache = XTCP_DEFAULT_MSS;
-	xs->advmss = XTCP_DEFAULT_MSS;
+	xtcp_init_offers(xs);
 	xs->ts_recent = 0;
 	xs->ts_recent_stamp = 0;
 	xs->snd_wnd = 0;

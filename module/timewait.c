@@ -160,6 +160,7 @@ static bool xtcp_tw_bucket_add(struct xtcp_tw_cpu *c, struct xtcp_tw *tw,
 	struct xtcp_tw_bucket *b, *pos;
 	s64 expires;
 
+	lockdep_assert_held(&c->lock);
 	/* Most entries join the newest bucket: search from the tail. */
 	list_for_each_entry_reverse(b, &c->active, link) {
 		s64 e = ktime_to_ns(b->expires);

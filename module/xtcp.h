@@ -15,6 +15,14 @@
  *    entries are freed with call_rcu().
  *  - A listener's SYN and accept queues are under ->lq.lock (BH), taken
  *    without or inside a child's socket lock, never around one.
+ *
+ * Lock order: a listener's socket lock before its child's
+ * (bh_lock_sock_nested()); inside a socket lock, ->lq.lock, bind_lock and
+ * a CPU's TIME_WAIT bucket lock, each taken alone: none of these three is
+ * ever held while another is taken. RTNL (leaving multicast groups, on
+ * release) is taken with no other lock held. The rules are asserted where
+ * they are relied on (lockdep_assert_held(), lockdep_sock_is_held(),
+ * rcu_read_lock_held()), so the debug kernel checks them on every run.
  */
 #ifndef _XTCP_H
 #define _XTCP_H

@@ -1353,6 +1353,7 @@ TEST_F(api, multicast_membership)
 	struct ip_mreqn mr = { .imr_ifindex = (int)if_nametoindex("lo") };
 	struct group_req gr = { .gr_interface = if_nametoindex("lo") };
 	struct sockaddr_in *g = (struct sockaddr_in *)&gr.gr_group;
+	bool igmp;
 	int fd, i;
 
 	mr.imr_multiaddr.s_addr = htonl(0xef010203);	/* 239.1.2.3 */
@@ -1368,17 +1369,22 @@ TEST_F(api, multicast_membership)
 	EXPECT_EQ(EPROTO, errno);
 	close(fd);
 
+	/* A kernel without CONFIG_IP_MULTICAST has no /proc/net/igmp. */
+	igmp = !access("/proc/net/igmp", R_OK);
+	if (!igmp)
+		TH_LOG("no /proc/net/igmp: only kmemleak sees the memberships");
 	for (i = 0; i < 200; i++) {
 		fd = new_sock(_metadata, self);
 		ASSERT_EQ(0, setsockopt(fd, SOL_IP, MCAST_JOIN_GROUP, &gr,
 					sizeof(gr))) {
 			TH_LOG("MCAST_JOIN_GROUP: %s", strerror(errno));
 		}
-		if (!i)
+		if (!i && igmp)
 			EXPECT_TRUE(igmp_joined("lo", "030201EF"));
 		close(fd);
 	}
-	EXPECT_FALSE(igmp_joined("lo", "030201EF"));
+	if (igmp)
+		EXPECT_FALSE(igmp_joined("lo", "030201EF"));
 }
 
 /* ---------------------------------------------------------------- */
