@@ -85,7 +85,7 @@ struct sock *xtcp_ehash_lookup(struct xtcp_net *xn, const struct xtcp_tuple *t)
 {
 	struct xtcp_sock *xs;
 
-	WARN_ON_ONCE(!rcu_read_lock_held());
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "lookup without RCU");
 	xs = rhashtable_lookup(&xn->ehash, t, xtcp_ehash_params);
 	if (!xs || !refcount_inc_not_zero(&xs->inet.sk.sk_refcnt))
 		return NULL;

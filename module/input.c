@@ -951,7 +951,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	int oow_mib;
 
 	/* The bh lock in softirq, or the owner draining its backlog. */
-	WARN_ON_ONCE(!lockdep_sock_is_held(sk));
+	lockdep_assert(lockdep_sock_is_held(sk));
 	if (sk->sk_state != TCP_LISTEN)
 		xs->segs_in += skb_shinfo(skb)->gso_segs ? : 1;
 	switch (sk->sk_state) {
