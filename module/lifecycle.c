@@ -243,54 +243,6 @@ void xtcp_reset(struct sock *sk, int err)
 	xtcp_done(sk);
 }
 
-/* Reset and forget every child of a listener that is closing. */
-void xtcp_listen_stop(struct sock *sk)
-{
-	struct xtcp_listen_queue *lq = &xtcp_sk(sk)->lq;
-	struct xtcp_sock *cxs;
-	struct sock *child;
-
-	spin_lock_bh(&lq->lock);
-	lq->closed = true;
-	spin_unlock_bh(&lq->lock);
-
-	for (;;) {
-		spin_lock_bh(&lq->lock);
-		cxs = list_first_entry_or_null(&lq->syn, struct xtcp_sock,
-					       q_node);
-		if (!cxs)
-			cxs = list_first_entry_or_null(&lq->accept,
-						       struct xtcp_sock, q_node);
-		if (!cxs) {
-			spin_unlock_bh(&lq->lock);
-			break;
-		}
-		list_del_init(&cxs->q_node);
-		if (cxs->in_accept_q)
-			sk_acceptq_removed(sk);
-		else
-			lq->syn_len--;
-		child = &cxs->inet.sk;
-		/* Being on the queue kept it alive: a reference is safe. */
-		sock_hold(child);
-		spin_unlock_bh(&lq->lock);
-
-		local_bh_disable();
-		bh_lock_sock(child);
-		sock_set_flag(child, SOCK_DEAD);
-		if (child->sk_state == TCP_CLOSE) {
-			xtcp_destroy_sock(child);
-		} else {
-			xtcp_send_active_reset(child, GFP_ATOMIC);
-			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONCLOSE);
-			xtcp_done(child);
-		}
-		bh_unlock_sock(child);
-		local_bh_enable();
-		sock_put(child);
-	}
-}
-
 /*
  * connect(AF_UNSPEC), a connect() that failed, shutdown(SHUT_RD) of a
  * listener, SO_LINGER {1, 0}:

@@ -183,3 +183,23 @@ void xtcp_write_options(__be32 *ptr, const struct xtcp_sock *xs, u8 flags,
 		}
 	}
 }
+
+/* Options of the peer's SYN: settle what both sides agreed on. */
+void xtcp_negotiate(struct sock *sk, const struct xtcp_options *peer)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_options *o = &xs->rx_opt;
+
+	o->mss = peer->mss;
+	o->wscale_ok = o->wscale_ok && peer->wscale_ok;
+	o->snd_wscale = o->wscale_ok ? peer->snd_wscale : 0;
+	o->rcv_wscale = o->wscale_ok ? o->rcv_wscale : 0;
+	o->sack_ok = o->sack_ok && peer->sack_ok;
+	o->tstamp_ok = o->tstamp_ok && peer->saw_tstamp;
+	if (o->tstamp_ok) {
+		xs->ts_recent = peer->rcv_tsval;
+		xs->ts_recent_stamp = ktime_get_seconds();
+	}
+	xtcp_sync_mss(sk, __sk_dst_get(sk) ? dst_mtu(__sk_dst_get(sk)) :
+		      IPV4_MIN_MTU);
+}

@@ -24,52 +24,6 @@
 
 #include "xtcp.h"
 
-u32 xtcp_rto_min(const struct sock *sk)
-{
-	return max_t(u32, msecs_to_jiffies(xtcp_knob(sock_net(sk),
-						     XTCP_KNOB_rto_min_ms)), 1);
-}
-
-u32 xtcp_rto_max(const struct sock *sk)
-{
-	return max(msecs_to_jiffies(xtcp_knob(sock_net(sk),
-					      XTCP_KNOB_rto_max_ms)),
-		   xtcp_rto_min(sk));
-}
-
-u32 xtcp_rto_initial(const struct net *net)
-{
-	return max_t(u32, msecs_to_jiffies(xtcp_knob(net,
-						     XTCP_KNOB_rto_initial_ms)), 1);
-}
-
-static u32 xtcp_rto_clamp(const struct sock *sk, u32 rto)
-{
-	return clamp(rto, xtcp_rto_min(sk), xtcp_rto_max(sk));
-}
-
-/* RFC 6298 section 2: fold one round-trip sample, in jiffies, into RTO. */
-void xtcp_rtt_sample(struct sock *sk, long m)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
-	if (m <= 0)
-		m = 1;
-	if (!xs->srtt) {
-		xs->srtt = m << 3;	/* SRTT = R */
-		xs->rttvar = m << 1;	/* RTTVAR = R / 2, kept << 2 */
-	} else {
-		m -= xs->srtt >> 3;
-		xs->srtt += m;			/* SRTT += (R - SRTT) / 8 */
-		if (m < 0)
-			m = -m;
-		m -= xs->rttvar >> 2;
-		xs->rttvar += m;		/* RTTVAR += (|d| - RTTVAR) / 4 */
-	}
-	/* RTO = SRTT + max(G, 4 * RTTVAR); rttvar is already 4 * RTTVAR. */
-	xs->rto = xtcp_rto_clamp(sk, (xs->srtt >> 3) + max_t(u32, xs->rttvar, 1));
-}
-
 static void xtcp_rtx_timer_fn(struct timer_list *t);
 static void xtcp_keepalive_timer_fn(struct timer_list *t);
 static void xtcp_delack_timer_fn(struct timer_list *t);

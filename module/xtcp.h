@@ -228,7 +228,7 @@ struct xtcp_listen_queue {
 	bool closed;			/* listener is going away */
 	/*
 	 * jiffies of the last SYN answered with a cookie, 0: never. Cookie
-	 * ACKs are only tried for two minutes after (input.c).
+	 * ACKs are only tried for two minutes after (listen.c).
 	 */
 	u32 last_overflow;
 };
@@ -531,15 +531,22 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		    char __user *optval, int __user *optlen);
 
-/* icmp (input.c) */
+/* icmp.c */
 void xtcp_mtu_reduced(struct sock *sk);
+int xtcp_v4_err(struct sk_buff *skb, u32 info);
+
+/* listen.c */
+void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb);
+void xtcp_listen_stop(struct sock *sk);
+struct sock *xtcp_listener_lookup(struct xtcp_net *xn, __be32 saddr,
+				  __be16 sport, __be32 daddr, __be16 dport,
+				  int dif);
 
 /* lifecycle.c */
 void xtcp_init_sock(struct sock *sk);
 void xtcp_done(struct sock *sk);
 void xtcp_destroy_sock(struct sock *sk);
 void xtcp_reset(struct sock *sk, int err);
-void xtcp_listen_stop(struct sock *sk);
 int xtcp_disconnect(struct sock *sk);
 bool xtcp_close_state(struct sock *sk);
 void xtcp_close(struct sock *sk, long timeout);
@@ -563,9 +570,6 @@ int xtcp_ehash_insert(struct sock *sk);
 void xtcp_ehash_remove(struct sock *sk);
 struct sock *xtcp_ehash_lookup(struct xtcp_net *xn,
 			       const struct xtcp_tuple *t);
-struct sock *xtcp_listener_lookup(struct xtcp_net *xn, __be32 saddr,
-				  __be16 sport, __be32 daddr, __be16 dport,
-				  int dif);
 
 /* input.c */
 int xtcp_input_init(void);
@@ -612,6 +616,14 @@ unsigned int xtcp_options_size(const struct xtcp_sock *xs, u8 flags,
 void xtcp_write_options(__be32 *ptr, const struct xtcp_sock *xs, u8 flags,
 			u32 tsval, const struct xtcp_sack_block *sacks,
 			int nsacks);
+void xtcp_negotiate(struct sock *sk, const struct xtcp_options *peer);
+
+/* rtt.c */
+void xtcp_rtt_sample(struct sock *sk, long rtt);
+void xtcp_ack_update_rtt(struct sock *sk, long rtt);
+u32 xtcp_rto_min(const struct sock *sk);
+u32 xtcp_rto_max(const struct sock *sk);
+u32 xtcp_rto_initial(const struct net *net);
 
 /* timers.c */
 void xtcp_init_timers(struct sock *sk);
@@ -630,10 +642,6 @@ int xtcp_keepalive_time(const struct sock *sk);
 int xtcp_keepalive_intvl(const struct sock *sk);
 int xtcp_keepalive_probes(const struct sock *sk);
 void xtcp_release_cb(struct sock *sk);
-void xtcp_rtt_sample(struct sock *sk, long rtt);
-u32 xtcp_rto_min(const struct sock *sk);
-u32 xtcp_rto_max(const struct sock *sk);
-u32 xtcp_rto_initial(const struct net *net);
 
 /* timewait.c */
 int xtcp_tw_init(void);

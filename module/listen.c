@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: the passive open (RFC 9293 3.10.7.2, LISTEN).
+ *
+ * A listener answers a SYN by cloning itself into a child in SYN_RCVD on
+ * its SYN queue (or, when that queue overflows, with a SYN cookie and no
+ * state at all); the child moves to the accept queue when the handshake
+ * completes, and accept() takes it from there. Both queues sit under the
+ * listener's ->lq.lock; a child points back at its listener with a
+ * reference until it leaves the queues (xtcp_child_unqueue_syn()).
+ */
+#include <linux/skbuff.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/icmp.h>
+#include <net/inet_connection_sock.h>
+#include <net/secure_seq.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+/* What a child takes over from its listener's socket options. */
+static void xtcp_inherit_settings(struct sock *child, const struct sock *sk)
+{
+	const struct xtcp_sock *lxs = xtcp_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(child);
+
+	xs->nonagle = lxs->nonagle & XTCP_NAGLE_OFF;
+	xs->user_mss = lxs->user_mss;
+	xs->keepalive_time = lxs->keepalive_time;
+	xs->keepalive_intvl = lxs->keepalive_intvl;
+	xs->keepalive_probes = lxs->keepalive_probes;
+	xs->syn_retries = lxs->syn_retries;
+	xs->user_timeout = lxs->user_timeout;
+	xs->cc = lxs->cc;
+	xs->cc->init(child);
+}
+
+/* A listener's new child, for @skb's SYN or for a valid cookie ACK. */
+static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
+				      const struct xtcp_options *peer,
+				      bool from_cookie)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct net *net = sock_net(sk);
+	union tcp_seq_and_ts_off st;
+	struct xtcp_sock *xs;
+	struct flowi4 *fl4;
+	struct rtable *rt;
+	struct sock *child;
+
+	child = sk_clone_lock(sk, GFP_ATOMIC);
+	if (!child)
+		return NULL;
+	xs = xtcp_sk(child);
+
+	/* Reset everything of the listener's that must not be shared. */
+	RCU_INIT_POINTER(inet_sk(child)->inet_opt, NULL);
+	inet_sk(child)->mc_list = NULL;
+	atomic_set(&inet_sk(child)->inet_id, get_random_u16());
+	xtcp_init_sock(child);
+	xtcp_inherit_settings(child, sk);
+	xtcp_set_state(child, TCP_SYN_RECV);
+	sock_hold(sk);
+	xs->parent = sk;
+
+	child->sk_rcv_saddr = iph->daddr;
+	child->sk_daddr = iph->saddr;
+	inet_sk(child)->inet_saddr = iph->daddr;
+	child->sk_dport = th->source;
+
+	/* ip_queue_xmit() takes the addresses from the cork's flow. */
+	fl4 = &inet_sk(child)->cork.fl.u.ip4;
+	rt = ip_route_output_ports(net, fl4, child, iph->saddr, iph->daddr,
+				   th->source, th->dest, xtcp_ipproto,
+				   RT_CONN_FLAGS(child), child->sk_bound_dev_if);
+	if (IS_ERR(rt))
+		goto err;
+	sk_setup_caps(child, &rt->dst);
+	xs->advmss = min_t(unsigned int, dst_metric_advmss(&rt->dst), 65495U);
+	if (xs->user_mss)
+		xs->advmss = min(xs->advmss, xs->user_mss);
+
+	/* A cookie ACK comes one past the SYN it answers. */
+	xs->irs = cb->seq - (from_cookie ? 1 : 0);
+	xs->rcv_nxt = xs->irs + 1;
+	xs->rcv_wup = xs->rcv_nxt;
+	xs->copied_seq = xs->rcv_nxt;
+
+	st = secure_tcp_seq_and_ts_off(net, iph->daddr, iph->saddr,
+				       th->dest, th->source);
+	xs->ts_offset = st.ts_off;
+	if (from_cookie)
+		xs->iss = cb->ack_seq - 1;
+	else if (cb->tw_isn)
+		xs->iss = cb->tw_isn;
+	else
+		xs->iss = st.seq;
+	/* The cookie's SYN-ACK already took its sequence number. */
+	xs->snd_una = xs->iss + from_cookie;
+	xs->snd_nxt = xs->snd_una;
+	xs->write_seq = xs->snd_una;
+
+	if (from_cookie) {
+		/* A cookie keeps only the MSS (no timestamps here). */
+		xs->rx_opt.wscale_ok = 0;
+		xs->rx_opt.sack_ok = 0;
+		xs->rx_opt.tstamp_ok = 0;
+	}
+	xtcp_negotiate(child, peer);
+	xs->rcv_wnd = min_t(u32, READ_ONCE(child->sk_rcvbuf) / 2, 65535U);
+	xs->snd_wnd = ntohs(th->window);
+	xs->max_window = xs->snd_wnd;
+	xs->snd_wl1 = cb->seq;
+	xs->snd_wl2 = xs->iss;
+	xs->rcv_tstamp = jiffies;
+	return child;
+
+err:
+	xtcp_set_state(child, TCP_CLOSE);
+	sock_set_flag(child, SOCK_DEAD);
+	bh_unlock_sock(child);
+	xtcp_destroy_sock(child);
+	sock_put(child);	/* sk_clone_lock()'s second reference */
+	return NULL;
+}
+
+/*
+ * Put a locked new child into the tables and its listener's queue, before
+ * anything is sent for it: the peer's answer must find it. On failure the
+ * child is destroyed (and stays locked, for the caller to unlock).
+ */
+static int xtcp_child_publish(struct sock *sk, struct sock *child,
+			      bool established)
+{
+	struct xtcp_listen_queue *lq = &xtcp_sk(sk)->lq;
+	struct xtcp_sock *xs = xtcp_sk(child);
+	int err;
+
+	err = xtcp_ehash_insert(child);
+	if (err)
+		goto err;
+	xtcp_bind_inherit_port(child);
+
+	spin_lock_bh(&lq->lock);
+	if (lq->closed) {
+		spin_unlock_bh(&lq->lock);
+		err = -ECONNABORTED;
+		goto err;
+	}
+	if (established) {
+		list_add_tail(&xs->q_node, &lq->accept);
+		xs->in_accept_q = true;
+		sk_acceptq_added(sk);
+	} else {
+		list_add_tail(&xs->q_node, &lq->syn);
+		lq->syn_len++;
+	}
+	spin_unlock_bh(&lq->lock);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PASSIVEOPENS);
+	return 0;
+
+err:
+	xtcp_set_state(child, TCP_CLOSE);
+	sock_set_flag(child, SOCK_DEAD);
+	xtcp_destroy_sock(child);
+	return err;
+}
+
+/* SYN cookies need the kernel's helpers (CONFIG_SYN_COOKIES). */
+static bool xtcp_want_cookie(struct sock *sk, bool syn_full)
+{
+	int mode = xtcp_knob(sock_net(sk), XTCP_KNOB_syncookies);
+
+	if (!IS_ENABLED(CONFIG_SYN_COOKIES))
+		return false;
+	return mode == 2 || (mode == 1 && syn_full);
+}
+
+#if IS_ENABLED(CONFIG_SYN_COOKIES)
+static u32 xtcp_cookie_isn(struct sk_buff *skb, u16 *mss)
+{
+	return __cookie_v4_init_sequence(ip_hdr(skb), tcp_hdr(skb), mss);
+}
+
+static int xtcp_cookie_check(struct sk_buff *skb)
+{
+	return __cookie_v4_check(ip_hdr(skb), tcp_hdr(skb),
+				 XTCP_SKB_CB(skb)->ack_seq - 1);
+}
+#else
+static u32 xtcp_cookie_isn(struct sk_buff *skb, u16 *mss)
+{
+	return 0;
+}
+
+static int xtcp_cookie_check(struct sk_buff *skb)
+{
+	return 0;
+}
+#endif
+
+/*
+ * A listener that answers a SYN with a cookie notes when, at most once a
+ * second (tcp_synq_overflow()).
+ */
+static void xtcp_note_cookie_sent(struct sock *sk)
+{
+	struct xtcp_listen_queue *lq = &xtcp_sk(sk)->lq;
+	u32 last = READ_ONCE(lq->last_overflow), now = (u32)jiffies ? : 1;
+
+	if (!last || !time_between32(now, last, last + HZ))
+		WRITE_ONCE(lq->last_overflow, now);
+}
+
+/*
+ * An ACK is tried as a cookie only if the listener sent cookies in the
+ * last two minutes, the life of a cookie (tcp_synq_no_recent_overflow()).
+ * Otherwise any of the ~2^29 ACKs that happen to decode as a valid cookie
+ * would plant an established connection "from" whatever address a blind
+ * attacker spoofs. The lower bound is a second early: a concurrent
+ * xtcp_note_cookie_sent() may have stored a later time than the jiffies
+ * a cookie was made with. Unlike Linux, a listener that never sent one
+ * is told apart by 0, not by a time two minutes back from jiffies 0.
+ */
+static bool xtcp_no_recent_cookie(const struct sock *sk)
+{
+	u32 last = READ_ONCE(xtcp_sk(sk)->lq.last_overflow);
+
+	return !last || !time_between32((u32)jiffies, last - HZ,
+					last + TCP_SYNCOOKIE_VALID);
+}
+
+/*
+ * An ACK for no child: it may complete a SYN cookie handshake. Returns
+ * true if the new child took @skb, which carried data (or a FIN) already.
+ */
+static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct xtcp_options peer = {};
+	bool taken = false;
+	struct sock *child;
+	int mss;
+
+	if (!xtcp_knob(sock_net(sk), XTCP_KNOB_syncookies) ||
+	    !IS_ENABLED(CONFIG_SYN_COOKIES) || xtcp_no_recent_cookie(sk)) {
+		xtcp_send_reset_reply(sock_net(sk), skb);
+		return false;
+	}
+	mss = xtcp_cookie_check(skb);
+	if (!mss) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNCOOKIESFAILED);
+		xtcp_send_reset_reply(sock_net(sk), skb);
+		return false;
+	}
+	if (sk_acceptq_is_full(sk)) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ACCEPTQUEUEDROP);
+		return false;
+	}
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNCOOKIESRECV);
+	peer.mss = mss;
+	child = xtcp_create_child(sk, skb, &peer, true);
+	if (!child)
+		return false;
+	xtcp_set_state(child, TCP_ESTABLISHED);
+	xtcp_timer_keepalive(child);
+	if (!xtcp_child_publish(sk, child, true)) {
+		/*
+		 * Its payload is the new connection's first data: the child
+		 * processes the segment, still locked (tcp_child_process()).
+		 */
+		if (skb->len > th->doff * 4 || th->fin) {
+			xtcp_rcv_state_process(child, skb);
+			taken = true;
+		}
+		sk->sk_data_ready(sk);
+	}
+	bh_unlock_sock(child);
+	sock_put(child);	/* sk_clone_lock()'s second reference */
+	return taken;
+}
+
+/* RFC 9293 3.10.7.2: LISTEN. */
+void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct xtcp_listen_queue *lq = &xtcp_sk(sk)->lq;
+	struct net *net = sock_net(sk);
+	struct xtcp_options peer = {};
+	struct sock *child;
+	bool syn_full;
+
+	if (th->rst)
+		goto drop;
+	if (th->ack) {
+		if (th->syn)
+			xtcp_send_reset_reply(net, skb);
+		else if (xtcp_cookie_ack(sk, skb))
+			return;
+		goto drop;
+	}
+	if (!th->syn || th->fin)
+		goto drop;
+
+	syn_full = READ_ONCE(lq->syn_len) >=
+		   xtcp_knob(net, XTCP_KNOB_max_syn_backlog);
+	if (sk_acceptq_is_full(sk)) {
+		XTCP_INC_STATS(net, XTCP_MIB_ACCEPTQUEUEDROP);
+		goto drop;
+	}
+	xtcp_parse_options(th, &peer, true);
+	if (xtcp_want_cookie(sk, syn_full)) {
+		u16 mss = peer.mss ? : XTCP_DEFAULT_MSS;
+		u32 isn = xtcp_cookie_isn(skb, &mss);
+
+		XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESSENT);
+		xtcp_note_cookie_sent(sk);
+		xtcp_send_cookie_synack(net, skb, isn, mss);
+		goto drop;
+	}
+	if (syn_full) {
+		XTCP_INC_STATS(net, XTCP_MIB_SYNQUEUEDROP);
+		goto drop;
+	}
+
+	child = xtcp_create_child(sk, skb, &peer, false);
+	if (!child)
+		goto drop;
+	/* A half-open child dies with its SYN-ACK: done() destroys it. */
+	if (!xtcp_child_publish(sk, child, false) && xtcp_send_synack(child))
+		xtcp_done(child);
+	bh_unlock_sock(child);
+	sock_put(child);	/* sk_clone_lock()'s second reference */
+drop:
+	kfree_skb(skb);
+}
+
+/* Reset and forget every child of a listener that is closing. */
+void xtcp_listen_stop(struct sock *sk)
+{
+	struct xtcp_listen_queue *lq = &xtcp_sk(sk)->lq;
+	struct xtcp_sock *cxs;
+	struct sock *child;
+
+	spin_lock_bh(&lq->lock);
+	lq->closed = true;
+	spin_unlock_bh(&lq->lock);
+
+	for (;;) {
+		spin_lock_bh(&lq->lock);
+		cxs = list_first_entry_or_null(&lq->syn, struct xtcp_sock,
+					       q_node);
+		if (!cxs)
+			cxs = list_first_entry_or_null(&lq->accept,
+						       struct xtcp_sock, q_node);
+		if (!cxs) {
+			spin_unlock_bh(&lq->lock);
+			break;
+		}
+		list_del_init(&cxs->q_node);
+		if (cxs->in_accept_q)
+			sk_acceptq_removed(sk);
+		else
+			lq->syn_len--;
+		child = &cxs->inet.sk;
+		/* Being on the queue kept it alive: a reference is safe. */
+		sock_hold(child);
+		spin_unlock_bh(&lq->lock);
+
+		local_bh_disable();
+		bh_lock_sock(child);
+		sock_set_flag(child, SOCK_DEAD);
+		if (child->sk_state == TCP_CLOSE) {
+			xtcp_destroy_sock(child);
+		} else {
+			xtcp_send_active_reset(child, GFP_ATOMIC);
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONCLOSE);
+			xtcp_done(child);
+		}
+		bh_unlock_sock(child);
+		local_bh_enable();
+		sock_put(child);
+	}
+}
+
+/* How well @sk (a listener on the port) matches: -1 not at all. */
+static int xtcp_listener_score(const struct sock *sk, __be32 daddr, int dif)
+{
+	int bound = READ_ONCE(sk->sk_bound_dev_if);
+
+	if (inet_sk_state_load(sk) != TCP_LISTEN || (bound && bound != dif))
+		return -1;
+	if (sk->sk_rcv_saddr == daddr)
+		return 2;
+	return sk->sk_rcv_saddr ? -1 : 1;
+}
+
+/*
+ * Find the listener for a segment from @saddr:@sport to @daddr:@dport
+ * that arrived on @dif. A listener bound to the address wins over a
+ * wildcard one; a listener bound to a device takes only segments from
+ * that device. Among equal SO_REUSEPORT listeners the connection's
+ * 4-tuple hash picks one, so connections spread over them as in TCP.
+ * Caller holds rcu_read_lock(). Returns a referenced socket or NULL.
+ */
+struct sock *xtcp_listener_lookup(struct xtcp_net *xn, __be32 saddr,
+				  __be16 sport, __be32 daddr, __be16 dport,
+				  int dif)
+{
+	struct hlist_head *head = &xn->bind_hash[hash_32(ntohs(dport),
+							 XTCP_BHASH_BITS)];
+	unsigned short port = ntohs(dport);
+	int score, best_score = -1;
+	struct sock *best = NULL;
+	struct xtcp_sock *xs;
+	u32 n = 0, pick;
+
+	hlist_for_each_entry_rcu(xs, head, bind_node) {
+		struct sock *sk = &xs->inet.sk;
+
+		if (sk->sk_num != port)
+			continue;
+		score = xtcp_listener_score(sk, daddr, dif);
+		if (score > best_score) {
+			best = sk;
+			best_score = score;
+			n = 1;
+		} else if (score == best_score && score > 0 &&
+			   best->sk_reuseport && sk->sk_reuseport) {
+			n++;
+		}
+	}
+	if (n > 1) {
+		/* The n-th of the equal reuseport listeners, by hash. */
+		pick = reciprocal_scale(jhash_3words((__force u32)saddr,
+						     (__force u32)daddr,
+						     (__force u32)sport << 16 |
+						     (__force u32)dport, 0), n);
+		hlist_for_each_entry_rcu(xs, head, bind_node) {
+			struct sock *sk = &xs->inet.sk;
+
+			if (sk->sk_num != port || !sk->sk_reuseport ||
+			    xtcp_listener_score(sk, daddr, dif) != best_score)
+				continue;
+			if (!pick--) {
+				best = sk;
+				break;
+			}
+		}
+	}
+	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
+		best = NULL;
+	return best;
+}
