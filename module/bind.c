@@ -1,26 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: the per-namespace bind table (local ports).
+ * xtcp: the per-namespace bind table (local ports) and the listener table.
  *
- * Sockets that own a local port are linked into a small hash keyed by the
- * port. The table is per namespace, so the same port is free in every
- * other namespace. Writers hold bind_lock with BH disabled (the receive
- * path will add children of listeners from softirq); readers in softirq
- * walk a chain under RCU, which is why xtcp sockets are SOCK_RCU_FREE.
+ * Every local port in use has a bucket (struct xtcp_bind_bucket, Linux's
+ * inet_bind_bucket) holding the sockets and TIME_WAIT entries on it; the
+ * buckets hang in a small hash keyed by the port. The table is per
+ * namespace, so the same port is free in every other namespace. Writers
+ * hold bind_lock with BH disabled (the receive path adds children of
+ * listeners from softirq); /proc walks the buckets under RCU, which is
+ * why buckets are freed after a grace period and xtcp sockets are
+ * SOCK_RCU_FREE.
+ *
+ * Listeners are also in a table of their own, keyed by (port, local
+ * address) as Linux's lhash2: the receive path finds a segment's listener
+ * by looking at two chains (the address, then the wildcard) and never
+ * walks the connections on the port, however many there are.
+ *
+ * What a bind costs: picking an ephemeral port or a port for connect()
+ * looks at one bucket per candidate port, not at its sockets. Binding a
+ * given port walks that port's owners to check for conflicts, as
+ * inet_csk_bind_conflict() does, unless every owner had SO_REUSEADDR and
+ * none listened (the bucket's fastreuse, Linux's tb->fastreuse).
  *
  * The conflict rules follow Linux TCP (inet_bind_conflict): two sockets
  * on one port conflict unless they are bound to different devices, or
  * both set SO_REUSEADDR and the other one is not listening, or both set
  * SO_REUSEPORT under the same user; and then only if their local
  * addresses overlap (equal, or either one the wildcard). TIME_WAIT
- * entries keep their port in a second chain (tw_bind_hash) and conflict
- * the same way, with the SO_REUSEADDR setting of the socket they replaced.
+ * entries conflict the same way, with the SO_REUSEADDR setting of the
+ * socket they replaced.
  *
  * connect() on an unbound socket shares ports: a port may serve many
  * connections as long as their 4-tuples differ, but only among sockets
  * that connect() bound (port_shared), as __inet_hash_connect() does.
  */
+#include <linux/jhash.h>
 #include <linux/random.h>
+#include <linux/rculist.h>
+#include <linux/rculist_nulls.h>
+#include <linux/slab.h>
 #include <net/ip.h>
 #include <net/tcp_states.h>
 
@@ -31,20 +49,73 @@ void xtcp_bind_table_init(struct xtcp_net *xn)
 	unsigned int i;
 
 	spin_lock_init(&xn->bind_lock);
-	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
-		INIT_HLIST_HEAD(&xn->bind_hash[i]);
-		INIT_HLIST_HEAD(&xn->tw_bind_hash[i]);
-	}
-}
-
-static unsigned int xtcp_bhash_idx(unsigned short port)
-{
-	return hash_32(port, XTCP_BHASH_BITS);
+	for (i = 0; i < XTCP_BHASH_SIZE; i++)
+		INIT_HLIST_HEAD(&xn->bhash[i]);
+	for (i = 0; i < XTCP_LHASH_SIZE; i++)
+		INIT_HLIST_NULLS_HEAD(&xn->lhash[i], i);
 }
 
 static struct hlist_head *xtcp_bhash(struct xtcp_net *xn, unsigned short port)
 {
-	return &xn->bind_hash[xtcp_bhash_idx(port)];
+	return &xn->bhash[hash_32(port, XTCP_BHASH_BITS)];
+}
+
+/* Caller holds xn->bind_lock. */
+static struct xtcp_bind_bucket *xtcp_bb_find(struct xtcp_net *xn,
+					     unsigned short port)
+{
+	struct xtcp_bind_bucket *tb;
+
+	lockdep_assert_held(&xn->bind_lock);
+	hlist_for_each_entry(tb, xtcp_bhash(xn, port), node)
+		if (tb->port == port)
+			return tb;
+	return NULL;
+}
+
+/*
+ * The bucket of @port, made if there is none yet; @sk is its first owner
+ * then (NULL for a TIME_WAIT entry, with @reuse its SO_REUSEADDR).
+ * Caller holds xn->bind_lock. Returns NULL when out of memory.
+ */
+static struct xtcp_bind_bucket *xtcp_bb_get(struct xtcp_net *xn,
+					    unsigned short port, bool reuse)
+{
+	struct xtcp_bind_bucket *tb = xtcp_bb_find(xn, port);
+
+	if (tb)
+		return tb;
+	tb = kzalloc(sizeof(*tb), GFP_ATOMIC);
+	if (!tb)
+		return NULL;
+	tb->port = port;
+	tb->fastreuse = reuse;
+	INIT_HLIST_HEAD(&tb->owners);
+	INIT_HLIST_HEAD(&tb->tw);
+	hlist_add_head_rcu(&tb->node, xtcp_bhash(xn, port));
+	return tb;
+}
+
+/* The last one out frees the bucket. Caller holds xn->bind_lock. */
+static void xtcp_bb_put(struct xtcp_bind_bucket *tb)
+{
+	if (!hlist_empty(&tb->owners) || !hlist_empty(&tb->tw))
+		return;
+	hlist_del_rcu(&tb->node);
+	kfree_rcu(tb, rcu);
+}
+
+/* Caller holds xn->bind_lock. */
+static void xtcp_bb_add(struct xtcp_bind_bucket *tb, struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!sk->sk_reuse || sk->sk_state == TCP_LISTEN)
+		tb->fastreuse = false;
+	if (!xs->port_shared)
+		tb->exclusive++;
+	xs->bind_bucket = tb;
+	hlist_add_head_rcu(&xs->bind_node, &tb->owners);
 }
 
 static bool xtcp_bind_conflict(const struct sock *sk, const struct sock *sk2,
@@ -63,38 +134,26 @@ static bool xtcp_bind_conflict(const struct sock *sk, const struct sock *sk2,
 	return !a1 || !a2 || a1 == a2;
 }
 
-/* Caller holds xn->bind_lock. */
-static bool xtcp_port_conflict(struct xtcp_net *xn, const struct sock *sk,
-			       unsigned short port)
+/*
+ * Does @sk conflict with an owner of @tb? @fast: it may trust the
+ * bucket's fastreuse (not for listen(), where @sk is an owner already).
+ * Caller holds xn->bind_lock.
+ */
+static bool xtcp_port_conflict(const struct xtcp_bind_bucket *tb,
+			       const struct sock *sk, bool fast)
 {
 	kuid_t uid = sock_i_uid((struct sock *)sk);
 	struct xtcp_sock *xs;
 
-	lockdep_assert_held(&xn->bind_lock);
-	hlist_for_each_entry(xs, xtcp_bhash(xn, port), bind_node) {
+	if (fast && tb->fastreuse && sk->sk_reuse)
+		return false;
+	hlist_for_each_entry(xs, &tb->owners, bind_node) {
 		struct sock *sk2 = (struct sock *)xs;
 
-		if (sk2 == sk || sk2->sk_num != port)
-			continue;
-		if (xtcp_bind_conflict(sk, sk2, uid))
+		if (sk2 != sk && xtcp_bind_conflict(sk, sk2, uid))
 			return true;
 	}
-	return xtcp_tw_port_conflict(xn, &xn->tw_bind_hash[xtcp_bhash_idx(port)],
-				     sk, port);
-}
-
-/* Caller holds xn->bind_lock. */
-static bool xtcp_port_unused(struct xtcp_net *xn, unsigned short port)
-{
-	struct xtcp_sock *xs;
-
-	lockdep_assert_held(&xn->bind_lock);
-	hlist_for_each_entry(xs, xtcp_bhash(xn, port), bind_node)
-		if (xs->inet.sk.sk_num == port)
-			return false;
-	/* A NULL socket matches every TIME_WAIT entry on the port. */
-	return !xtcp_tw_port_conflict(xn, &xn->tw_bind_hash[xtcp_bhash_idx(port)],
-				      NULL, port);
+	return xtcp_tw_port_conflict(&tb->tw, sk);
 }
 
 /*
@@ -117,7 +176,7 @@ static unsigned short xtcp_pick_ephemeral(struct xtcp_net *xn, struct sock *sk)
 
 		if (inet_is_local_reserved_port(xn->net, port))
 			continue;
-		if (xtcp_port_unused(xn, port))
+		if (!xtcp_bb_find(xn, port))
 			return port;
 	}
 	return 0;
@@ -128,74 +187,103 @@ static unsigned short xtcp_pick_ephemeral(struct xtcp_net *xn, struct sock *sk)
  * @sk: an unbound socket, locked by the caller
  * @snum: the port in host order, or 0 for an ephemeral one
  *
- * Return: 0 and inet_num/inet_sport set, or -EADDRINUSE.
+ * Return: 0 and inet_num/inet_sport set, -EADDRINUSE, or -ENOMEM.
  */
 int xtcp_bind_get_port(struct sock *sk, unsigned short snum)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_bind_bucket *tb;
 	int ret = -EADDRINUSE;
 
 	spin_lock_bh(&xn->bind_lock);
-	if (!snum)
+	if (!snum) {
 		snum = xtcp_pick_ephemeral(xn, sk);
-	else if (xtcp_port_conflict(xn, sk, snum))
-		snum = 0;
-	if (snum) {
-		sk->sk_num = snum;
-		inet_sk(sk)->inet_sport = htons(snum);
-		hlist_add_head_rcu(&xtcp_sk(sk)->bind_node,
-				   xtcp_bhash(xn, snum));
-		ret = 0;
+	} else {
+		tb = xtcp_bb_find(xn, snum);
+		if (tb && xtcp_port_conflict(tb, sk, true))
+			snum = 0;
 	}
+	if (!snum)
+		goto out;
+	tb = xtcp_bb_get(xn, snum, sk->sk_reuse && sk->sk_state != TCP_LISTEN);
+	if (!tb) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	sk->sk_num = snum;
+	inet_sk(sk)->inet_sport = htons(snum);
+	xtcp_bb_add(tb, sk);
+	ret = 0;
+out:
 	spin_unlock_bh(&xn->bind_lock);
 	return ret;
 }
 
+/* The listener chain of (@port, @addr): also its nulls marker. */
+unsigned int xtcp_lhash_slot(unsigned short port, __be32 addr)
+{
+	return hash_32(jhash_1word((__force u32)addr, port), XTCP_LHASH_BITS);
+}
+
 /**
- * xtcp_bind_listen_check - may @sk listen on the port it holds?
+ * xtcp_bind_listen - may @sk listen on the port it holds? Then it does.
  * @sk: a bound socket, locked by the caller, already in TCP_LISTEN
  *
  * Two sockets that shared a port through SO_REUSEADDR cannot both listen:
  * the second one to listen sees the first one as a listener, which no
  * longer qualifies for the SO_REUSEADDR exception (as in Linux TCP).
+ * Once it may, the listener goes into the listener table.
  *
  * Return: 0 or -EADDRINUSE.
  */
-int xtcp_bind_listen_check(struct sock *sk)
+int xtcp_bind_listen(struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
-	bool conflict;
+	struct xtcp_bind_bucket *tb;
+	int err = -EADDRINUSE;
 
 	spin_lock_bh(&xn->bind_lock);
-	conflict = xtcp_port_conflict(xn, sk, sk->sk_num);
+	tb = xtcp_sk(sk)->bind_bucket;
+	if (WARN_ON_ONCE(!tb) || xtcp_port_conflict(tb, sk, false))
+		goto out;
+	tb->fastreuse = false;
+	hlist_nulls_add_head_rcu(&xtcp_sk(sk)->lhash_node,
+				 &xn->lhash[xtcp_lhash_slot(sk->sk_num,
+							    sk->sk_rcv_saddr)]);
+	err = 0;
+out:
 	spin_unlock_bh(&xn->bind_lock);
-	return conflict ? -EADDRINUSE : 0;
+	return err;
+}
+
+/* @sk stops listening: no new segment finds it from now on. */
+void xtcp_bind_unlisten(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	spin_lock_bh(&xn->bind_lock);
+	if (!hlist_nulls_unhashed(&xs->lhash_node))
+		hlist_nulls_del_init_rcu(&xs->lhash_node);
+	spin_unlock_bh(&xn->bind_lock);
 }
 
 /*
  * A child of a listener takes the listener's port (__inet_inherit_port):
- * it is found by the bind table walk of /proc and keeps the port busy
- * after the listener closes.
+ * /proc lists it from there and it keeps the port busy after the listener
+ * closes. Return: 0 or -ENOMEM.
  */
-void xtcp_bind_inherit_port(struct sock *child)
+int xtcp_bind_inherit_port(struct sock *child)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(child));
+	struct xtcp_bind_bucket *tb;
 
 	spin_lock_bh(&xn->bind_lock);
-	hlist_add_head_rcu(&xtcp_sk(child)->bind_node,
-			   xtcp_bhash(xn, child->sk_num));
+	tb = xtcp_bb_get(xn, child->sk_num, child->sk_reuse);
+	if (tb)
+		xtcp_bb_add(tb, child);
 	spin_unlock_bh(&xn->bind_lock);
-}
-
-/* May connect() share @port? Only with sockets that connect() bound. */
-static bool xtcp_port_shareable(struct xtcp_net *xn, unsigned short port)
-{
-	struct xtcp_sock *xs;
-
-	hlist_for_each_entry(xs, xtcp_bhash(xn, port), bind_node)
-		if (xs->inet.sk.sk_num == port && !xs->port_shared)
-			return false;
-	return true;
+	return tb ? 0 : -ENOMEM;
 }
 
 /**
@@ -213,6 +301,7 @@ int xtcp_bind_connect_port(struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_bind_bucket *tb;
 	u32 remaining, offset, i;
 	int low, high, err;
 
@@ -234,21 +323,32 @@ int xtcp_bind_connect_port(struct sock *sk)
 	for (i = 0; i < remaining; i++) {
 		unsigned short port = low + (offset + i) % remaining;
 
-		if (inet_is_local_reserved_port(xn->net, port) ||
-		    !xtcp_port_shareable(xn, port))
+		if (inet_is_local_reserved_port(xn->net, port))
+			continue;
+		/* Only among sockets that connect() bound. */
+		tb = xtcp_bb_find(xn, port);
+		if (tb && tb->exclusive)
 			continue;
 		sk->sk_num = port;
 		xtcp_set_tuple(sk);
 		if (xtcp_tw_check_reuse(sk, &xs->tuple))
 			continue;
-		err = xtcp_ehash_insert(sk);
-		if (err == -EADDRNOTAVAIL)
-			continue;
-		if (err)
+		/* The check may have freed the bucket with the entry. */
+		tb = xtcp_bb_get(xn, port, sk->sk_reuse);
+		if (!tb) {
+			err = -ENOMEM;
 			break;
+		}
+		err = xtcp_ehash_insert(sk);
+		if (err) {
+			xtcp_bb_put(tb);
+			if (err == -EADDRNOTAVAIL)
+				continue;
+			break;
+		}
 		inet_sk(sk)->inet_sport = htons(port);
 		xs->port_shared = true;
-		hlist_add_head_rcu(&xs->bind_node, xtcp_bhash(xn, port));
+		xtcp_bb_add(tb, sk);
 		spin_unlock_bh(&xn->bind_lock);
 		return 0;
 	}
@@ -257,32 +357,85 @@ int xtcp_bind_connect_port(struct sock *sk)
 	return i == remaining ? -EADDRNOTAVAIL : -ENOMEM;
 }
 
-void xtcp_bind_add_tw(struct xtcp_net *xn, struct hlist_node *node,
+/*
+ * A TIME_WAIT entry takes over the port of @sk, which still holds it.
+ * A socket that lost its port meanwhile (it cannot while it is in the
+ * established table) leaves the entry out of the bind table.
+ */
+void xtcp_bind_add_tw(struct sock *sk, struct hlist_node *node)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_bind_bucket *tb;
+
+	spin_lock_bh(&xn->bind_lock);
+	tb = xtcp_sk(sk)->bind_bucket;
+	if (tb) {
+		if (!sk->sk_reuse)
+			tb->fastreuse = false;
+		hlist_add_head_rcu(node, &tb->tw);
+	}
+	spin_unlock_bh(&xn->bind_lock);
+}
+
+/* Caller holds xn->bind_lock. */
+void __xtcp_bind_del_tw(struct xtcp_net *xn, struct hlist_node *node,
+			unsigned short port)
+{
+	struct xtcp_bind_bucket *tb;
+
+	lockdep_assert_held(&xn->bind_lock);
+	if (hlist_unhashed(node))
+		return;
+	hlist_del_init_rcu(node);
+	tb = xtcp_bb_find(xn, port);
+	if (!WARN_ON_ONCE(!tb))
+		xtcp_bb_put(tb);
+}
+
+void xtcp_bind_del_tw(struct xtcp_net *xn, struct hlist_node *node,
 		      unsigned short port)
 {
 	spin_lock_bh(&xn->bind_lock);
-	hlist_add_head_rcu(node, &xn->tw_bind_hash[xtcp_bhash_idx(port)]);
+	__xtcp_bind_del_tw(xn, node, port);
 	spin_unlock_bh(&xn->bind_lock);
 }
 
-void xtcp_bind_del_tw(struct xtcp_net *xn, struct hlist_node *node)
-{
-	spin_lock_bh(&xn->bind_lock);
-	if (!hlist_unhashed(node))
-		hlist_del_init_rcu(node);
-	spin_unlock_bh(&xn->bind_lock);
-}
-
-/* Release the port of @sk, if it holds one. */
+/* Release the port of @sk, if it holds one (and its listener link). */
 void xtcp_bind_put_port(struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_bind_bucket *tb;
 
 	spin_lock_bh(&xn->bind_lock);
-	if (!hlist_unhashed(&xtcp_sk(sk)->bind_node))
-		hlist_del_init_rcu(&xtcp_sk(sk)->bind_node);
+	if (!hlist_nulls_unhashed(&xs->lhash_node))
+		hlist_nulls_del_init_rcu(&xs->lhash_node);
+	tb = xs->bind_bucket;
+	if (tb) {
+		hlist_del_init_rcu(&xs->bind_node);
+		if (!xs->port_shared)
+			tb->exclusive--;
+		xs->bind_bucket = NULL;
+		xtcp_bb_put(tb);
+	}
 	spin_unlock_bh(&xn->bind_lock);
-	xtcp_sk(sk)->port_shared = false;
+	xs->port_shared = false;
 	sk->sk_num = 0;
 	inet_sk(sk)->inet_sport = 0;
+}
+
+/*
+ * For /proc: the bucket after @tb in chain @slot, or the chain's first
+ * with @tb NULL. Caller holds rcu_read_lock(); a bucket that leaves the
+ * chain meanwhile still leads on to the rest of it.
+ */
+struct xtcp_bind_bucket *xtcp_bind_bucket_next(struct xtcp_net *xn,
+					       unsigned int slot,
+					       struct xtcp_bind_bucket *tb)
+{
+	struct hlist_node *n;
+
+	n = tb ? rcu_dereference(hlist_next_rcu(&tb->node)) :
+		 rcu_dereference(hlist_first_rcu(&xn->bhash[slot]));
+	return n ? hlist_entry(n, struct xtcp_bind_bucket, node) : NULL;
 }

@@ -5,9 +5,7 @@
  * Connected sockets (from SYN_SENT or SYN_RCVD on) live in a per-namespace
  * rhashtable keyed by their 4-tuple; the receive path looks a segment up
  * there first, then among TIME_WAIT entries (timewait.c), then among
- * listeners. Listeners are found through the bind table (bind.c): a
- * listener owns its port there, and at most one listener per address can
- * own a port, so walking one bind chain is enough.
+ * listeners (listen.c, in the listener table of bind.c).
  *
  * Lookups run under RCU from softirq and take a reference with
  * refcount_inc_not_zero(); sockets are SOCK_RCU_FREE, so a socket found in

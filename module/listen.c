@@ -9,6 +9,9 @@
  * listener's ->lq.lock; a child points back at its listener with a
  * reference until it leaves the queues (xtcp_child_unqueue_syn()).
  */
+#include <linux/jhash.h>
+#include <linux/rculist.h>
+#include <linux/rculist_nulls.h>
 #include <linux/skbuff.h>
 #include <net/ip.h>
 #include <net/route.h>
@@ -140,9 +143,10 @@ static int xtcp_child_publish(struct sock *sk, struct sock *child,
 	int err;
 
 	err = xtcp_ehash_insert(child);
+	if (!err)
+		err = xtcp_bind_inherit_port(child);
 	if (err)
 		goto err;
-	xtcp_bind_inherit_port(child);
 
 	spin_lock_bh(&lq->lock);
 	if (lq->closed) {
@@ -345,6 +349,7 @@ void xtcp_listen_stop(struct sock *sk)
 	struct xtcp_sock *cxs;
 	struct sock *child;
 
+	xtcp_bind_unlisten(sk);
 	spin_lock_bh(&lq->lock);
 	lq->closed = true;
 	spin_unlock_bh(&lq->lock);
@@ -386,12 +391,14 @@ void xtcp_listen_stop(struct sock *sk)
 	}
 }
 
-/* How well @sk (a listener on the port) matches: -1 not at all. */
-static int xtcp_listener_score(const struct sock *sk, __be32 daddr, int dif)
+/* How well @sk, a listener on the port, matches: -1 not at all. */
+static int xtcp_listener_score(const struct sock *sk, unsigned short port,
+			       __be32 daddr, int dif)
 {
 	int bound = READ_ONCE(sk->sk_bound_dev_if);
 
-	if (inet_sk_state_load(sk) != TCP_LISTEN || (bound && bound != dif))
+	if (sk->sk_num != port || inet_sk_state_load(sk) != TCP_LISTEN ||
+	    (bound && bound != dif))
 		return -1;
 	if (sk->sk_rcv_saddr == daddr)
 		return 2;
@@ -399,31 +406,32 @@ static int xtcp_listener_score(const struct sock *sk, __be32 daddr, int dif)
 }
 
 /*
- * Find the listener for a segment from @saddr:@sport to @daddr:@dport
- * that arrived on @dif. A listener bound to the address wins over a
- * wildcard one; a listener bound to a device takes only segments from
- * that device. Among equal SO_REUSEPORT listeners the connection's
- * 4-tuple hash picks one, so connections spread over them as in TCP.
- * Caller holds rcu_read_lock(). Returns a referenced socket or NULL.
+ * The best listener of chain @slot for the segment, or NULL; the n-th of
+ * equal SO_REUSEPORT listeners by the connection's 4-tuple hash, so that
+ * connections spread over them as in TCP. Listeners may move between
+ * chains while we walk (a socket that stops listening and listens again
+ * elsewhere): a walk that does not end at its own chain's nulls marker
+ * starts over, as __inet_lookup_listener() relies on.
  */
-struct sock *xtcp_listener_lookup(struct xtcp_net *xn, __be32 saddr,
-				  __be16 sport, __be32 daddr, __be16 dport,
-				  int dif)
+static struct sock *xtcp_listener_chain(struct xtcp_net *xn, unsigned int slot,
+					__be32 saddr, __be16 sport,
+					__be32 daddr, unsigned short port,
+					int dif)
 {
-	struct hlist_head *head = &xn->bind_hash[hash_32(ntohs(dport),
-							 XTCP_BHASH_BITS)];
-	unsigned short port = ntohs(dport);
-	int score, best_score = -1;
-	struct sock *best = NULL;
+	const struct hlist_nulls_node *node;
+	int score, best_score;
 	struct xtcp_sock *xs;
-	u32 n = 0, pick;
+	struct sock *best;
+	u32 n, pick;
 
-	hlist_for_each_entry_rcu(xs, head, bind_node) {
+begin:
+	best = NULL;
+	best_score = -1;
+	n = 0;
+	hlist_nulls_for_each_entry_rcu(xs, node, &xn->lhash[slot], lhash_node) {
 		struct sock *sk = &xs->inet.sk;
 
-		if (sk->sk_num != port)
-			continue;
-		score = xtcp_listener_score(sk, daddr, dif);
+		score = xtcp_listener_score(sk, port, daddr, dif);
 		if (score > best_score) {
 			best = sk;
 			best_score = score;
@@ -433,25 +441,47 @@ struct sock *xtcp_listener_lookup(struct xtcp_net *xn, __be32 saddr,
 			n++;
 		}
 	}
-	if (n > 1) {
-		/* The n-th of the equal reuseport listeners, by hash. */
-		pick = reciprocal_scale(jhash_3words((__force u32)saddr,
-						     (__force u32)daddr,
-						     (__force u32)sport << 16 |
-						     (__force u32)dport, 0), n);
-		hlist_for_each_entry_rcu(xs, head, bind_node) {
-			struct sock *sk = &xs->inet.sk;
+	if (get_nulls_value(node) != slot)
+		goto begin;
+	if (n < 2)
+		return best;
+	pick = reciprocal_scale(jhash_3words((__force u32)saddr,
+					     (__force u32)daddr,
+					     (__force u32)sport << 16 | port, 0),
+				n);
+	hlist_nulls_for_each_entry_rcu(xs, node, &xn->lhash[slot], lhash_node) {
+		struct sock *sk = &xs->inet.sk;
 
-			if (sk->sk_num != port || !sk->sk_reuseport ||
-			    xtcp_listener_score(sk, daddr, dif) != best_score)
-				continue;
-			if (!pick--) {
-				best = sk;
-				break;
-			}
-		}
+		if (sk->sk_reuseport &&
+		    xtcp_listener_score(sk, port, daddr, dif) == best_score &&
+		    !pick--)
+			return sk;
 	}
-	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
-		best = NULL;
+	/* The group changed under us: the first choice is as good. */
 	return best;
+}
+
+/*
+ * Find the listener for a segment from @saddr:@sport to @daddr:@dport
+ * that arrived on @dif: one bound to the address wins over a wildcard
+ * one; one bound to a device takes only segments from that device.
+ * Two chains at most, whatever the number of connections on the port.
+ * Caller holds rcu_read_lock(). Returns a referenced socket or NULL.
+ */
+struct sock *xtcp_listener_lookup(struct xtcp_net *xn, __be32 saddr,
+				  __be16 sport, __be32 daddr, __be16 dport,
+				  int dif)
+{
+	unsigned short port = ntohs(dport);
+	struct sock *sk;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "lookup without RCU");
+	sk = xtcp_listener_chain(xn, xtcp_lhash_slot(port, daddr), saddr,
+				 sport, daddr, port, dif);
+	if (!sk || sk->sk_rcv_saddr != daddr)
+		sk = xtcp_listener_chain(xn, xtcp_lhash_slot(port, 0), saddr,
+					 sport, daddr, port, dif) ? : sk;
+	if (sk && !refcount_inc_not_zero(&sk->sk_refcnt))
+		sk = NULL;
+	return sk;
 }

@@ -10,11 +10,12 @@
  * every TIME_WAIT entry. Closed sockets that merely hold a bound port are
  * not listed, as TCP does not list them.
  *
- * The walk runs under RCU, as the receive path reads the same chains:
- * sockets are SOCK_RCU_FREE and TIME_WAIT entries are freed after a grace
- * period, so neither the bind lock nor BH is held and softirq never waits
- * for a reader, however large the table. Positions index the chains of
- * sockets first, then those of TIME_WAIT; each read() resumes where the
+ * The walk runs under RCU: port buckets, sockets (SOCK_RCU_FREE) and
+ * TIME_WAIT entries are all freed after a grace period, so neither the
+ * bind lock nor BH is held and softirq never waits for a reader, however
+ * large the table. A chain is one of the bind table's: the rows of each
+ * port bucket in it in turn. Positions index the chains for the
+ * sockets first, then for TIME_WAIT; each read() resumes where the
  * last one stopped (chain and row in it, as tcp_seek_last_pos()), so
  * reading the whole table is linear in its size. Rows that move while it
  * is read may be missed or shown twice, as in /proc/net/tcp.
@@ -33,6 +34,7 @@
 struct xtcp_proc_iter {
 	struct seq_net_private p;
 	unsigned int bucket;	/* < XTCP_BHASH_SIZE: sockets; then TW */
+	struct xtcp_bind_bucket *tb;	/* the port's, in that chain */
 	unsigned int offset;	/* listed rows of the chain before this one */
 	loff_t pos;		/* position of the row the cursor is on */
 };
@@ -53,19 +55,48 @@ static bool xtcp_seq_listed(struct seq_file *seq, struct hlist_node *node)
 	return inet_sk_state_load(sk) != TCP_CLOSE;
 }
 
+static struct hlist_head *xtcp_seq_list(struct seq_file *seq)
+{
+	struct xtcp_proc_iter *it = seq->private;
+
+	return it->bucket < XTCP_BHASH_SIZE ? &it->tb->owners : &it->tb->tw;
+}
+
+/* The first row of the port buckets after it->tb in the cursor's chain. */
+static struct hlist_node *xtcp_seq_next_bucket(struct seq_file *seq)
+{
+	struct xtcp_proc_iter *it = seq->private;
+	struct hlist_node *node;
+
+	for (;;) {
+		it->tb = xtcp_bind_bucket_next(xtcp_seq_xn(seq),
+					       it->bucket % XTCP_BHASH_SIZE,
+					       it->tb);
+		if (!it->tb)
+			return NULL;
+		node = rcu_dereference(hlist_first_rcu(xtcp_seq_list(seq)));
+		if (node)
+			return node;
+	}
+}
+
+/*
+ * A chain of the table is that of bind.c's port buckets: its rows are
+ * the sockets of each bucket in turn (or their TIME_WAIT entries).
+ */
 static struct hlist_node *xtcp_seq_chain(struct seq_file *seq)
 {
 	struct xtcp_proc_iter *it = seq->private;
-	struct xtcp_net *xn = xtcp_seq_xn(seq);
 
-	return rcu_dereference(hlist_first_rcu(it->bucket < XTCP_BHASH_SIZE ?
-		&xn->bind_hash[it->bucket] :
-		&xn->tw_bind_hash[it->bucket - XTCP_BHASH_SIZE]));
+	it->tb = NULL;
+	return xtcp_seq_next_bucket(seq);
 }
 
-static struct hlist_node *xtcp_seq_after(struct hlist_node *node)
+static struct hlist_node *xtcp_seq_after(struct seq_file *seq,
+					 struct hlist_node *node)
 {
-	return rcu_dereference(hlist_next_rcu(node));
+	node = rcu_dereference(hlist_next_rcu(node));
+	return node ? : xtcp_seq_next_bucket(seq);
 }
 
 /*
@@ -79,7 +110,7 @@ static struct hlist_node *xtcp_seq_settle(struct seq_file *seq,
 	struct xtcp_proc_iter *it = seq->private;
 
 	for (;;) {
-		for (; node; node = xtcp_seq_after(node)) {
+		for (; node; node = xtcp_seq_after(seq, node)) {
 			if (xtcp_seq_listed(seq, node)) {
 				it->offset = offset;
 				return node;
@@ -106,7 +137,7 @@ static struct hlist_node *xtcp_seq_step(struct seq_file *seq,
 {
 	struct xtcp_proc_iter *it = seq->private;
 
-	return xtcp_seq_settle(seq, xtcp_seq_after(node), it->offset + 1);
+	return xtcp_seq_settle(seq, xtcp_seq_after(seq, node), it->offset + 1);
 }
 
 /* Back to the cursor's row: its chain, that many listed rows in. */

@@ -129,10 +129,11 @@ static int xtcp_listen(struct socket *sock, int backlog)
 
 	xtcp_sk(sk)->lq.closed = false;
 	xtcp_set_state(sk, TCP_LISTEN);
+	err = 0;
 	if (!inet_sk(sk)->inet_num)
 		err = xtcp_bind_get_port(sk, 0);
-	else
-		err = xtcp_bind_listen_check(sk);
+	if (!err)
+		err = xtcp_bind_listen(sk);
 	if (err)
 		xtcp_set_state(sk, TCP_CLOSE);
 out:

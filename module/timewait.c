@@ -127,9 +127,9 @@ static bool xtcp_tw_kill(struct xtcp_tw *tw, bool bind_locked,
 	xn = xtcp_pernet(xtcp_tw_net(tw));
 	rhashtable_remove_fast(&xn->twhash, &tw->hnode, xtcp_tw_params);
 	if (bind_locked)
-		hlist_del_init_rcu(&tw->bind_node);
+		__xtcp_bind_del_tw(xn, &tw->bind_node, ntohs(tw->tuple.lport));
 	else
-		xtcp_bind_del_tw(xn, &tw->bind_node);
+		xtcp_bind_del_tw(xn, &tw->bind_node, ntohs(tw->tuple.lport));
 	if (why != XTCP_MIB_MAX)
 		SNMP_INC_STATS(xn->mib, why);
 	/*
@@ -303,15 +303,21 @@ void xtcp_time_wait(struct sock *sk)
 	write_pnet(&tw->net, net);
 	INIT_HLIST_NODE(&tw->bind_node);
 
+	/*
+	 * Bind table first: once in twhash the entry can be killed, and a
+	 * kill must find it there to take it out.
+	 */
 	atomic_inc(&xn->tw_count);
+	xtcp_bind_add_tw(sk, &tw->bind_node);
 	if (rhashtable_lookup_insert_fast(&xn->twhash, &tw->hnode,
 					  xtcp_tw_params)) {
+		xtcp_bind_del_tw(xn, &tw->bind_node, sk->sk_num);
 		atomic_dec(&xn->tw_count);
-		kmem_cache_free(xtcp_tw_cache, tw);
+		/* /proc may be reading it in the bind table. */
+		call_rcu(&tw->rcu, xtcp_tw_free_rcu);
 		XTCP_INC_STATS(net, XTCP_MIB_TWNOMEM);
 		goto done;
 	}
-	xtcp_bind_add_tw(xn, &tw->bind_node, sk->sk_num);
 	if (!xtcp_tw_schedule(net, tw, xtcp_tw_len(net))) {
 		/* No bucket: the entry dies now, freed after RCU. */
 		xtcp_tw_kill(tw, false, XTCP_MIB_TWNOMEM);
@@ -440,20 +446,15 @@ drop:
 }
 
 /*
- * Does a TIME_WAIT entry on @port in chain @head stand in the way of
- * binding @sk there? With @sk NULL: is there any entry on @port at all?
- * Caller holds bind_lock.
+ * Does a TIME_WAIT entry of port bucket list @head stand in the way of
+ * binding @sk to the port? Caller holds bind_lock.
  */
-bool xtcp_tw_port_conflict(struct xtcp_net *xn, struct hlist_head *head,
-			   const struct sock *sk, unsigned short port)
+bool xtcp_tw_port_conflict(const struct hlist_head *head,
+			   const struct sock *sk)
 {
 	struct xtcp_tw *tw;
 
 	hlist_for_each_entry(tw, head, bind_node) {
-		if (ntohs(tw->tuple.lport) != port)
-			continue;
-		if (!sk)
-			return true;
 		if (sk->sk_bound_dev_if && tw->bound_dev_if &&
 		    sk->sk_bound_dev_if != tw->bound_dev_if)
 			continue;

@@ -29,6 +29,7 @@
 
 #include <linux/types.h>
 #include <linux/list.h>
+#include <linux/list_nulls.h>
 #include <linux/rbtree.h>
 #include <linux/timer.h>
 #include <linux/spinlock.h>
@@ -141,8 +142,30 @@ struct xtcp_tuple {
 	__be16 rport;
 };
 
-#define XTCP_BHASH_BITS	8
+#define XTCP_BHASH_BITS	9
 #define XTCP_BHASH_SIZE	BIT(XTCP_BHASH_BITS)
+#define XTCP_LHASH_BITS	8
+#define XTCP_LHASH_SIZE	BIT(XTCP_LHASH_BITS)
+
+/*
+ * One local port in use in a namespace (Linux's inet_bind_bucket): the
+ * sockets and TIME_WAIT entries that hold it. It exists while it has any;
+ * under xtcp_net.bind_lock, read under RCU (/proc/net/xtcp), freed after
+ * a grace period.
+ */
+struct xtcp_bind_bucket {
+	struct hlist_node node;		/* in xtcp_net.bhash */
+	struct hlist_head owners;	/* xtcp_sock.bind_node */
+	struct hlist_head tw;		/* TIME_WAIT entries (timewait.c) */
+	unsigned short port;
+	/*
+	 * Every owner so far had SO_REUSEADDR and none listened: another
+	 * SO_REUSEADDR socket may bind without a walk (tb->fastreuse).
+	 */
+	bool fastreuse;
+	u32 exclusive;			/* owners not placed by connect() */
+	struct rcu_head rcu;
+};
 
 /* Per network namespace state (netns.c). */
 struct xtcp_net {
@@ -150,10 +173,17 @@ struct xtcp_net {
 	int *knobs;
 	struct ctl_table_header *sysctl_header;
 
-	/* Bind table: sockets and TIME_WAIT entries owning a local port. */
+	/*
+	 * Bind table: a bucket per local port in use, hashed by port; and
+	 * the listeners, hashed by (port, local address) as Linux's lhash2,
+	 * so that a segment's listener is found without walking the
+	 * connections on its port. The listener chains end in nulls
+	 * markers (their index): a lockless reader that was led into
+	 * another chain by a listener moving sees it and starts over.
+	 */
 	spinlock_t bind_lock;
-	struct hlist_head bind_hash[XTCP_BHASH_SIZE];
-	struct hlist_head tw_bind_hash[XTCP_BHASH_SIZE];
+	struct hlist_head bhash[XTCP_BHASH_SIZE];
+	struct hlist_nulls_head lhash[XTCP_LHASH_SIZE];
 
 	/* Connected sockets (SYN_SENT onwards) and TIME_WAIT entries. */
 	struct rhashtable ehash;
@@ -261,6 +291,9 @@ struct xtcp_sock {
 	 * local port; under xtcp_net.bind_lock, read under RCU.
 	 */
 	struct hlist_node bind_node;
+	struct xtcp_bind_bucket *bind_bucket;	/* the port's, or NULL */
+	/* Listener table link, while listening: under bind_lock, RCU. */
+	struct hlist_nulls_node lhash_node;
 	/* Established table link and key, while connected or connecting. */
 	struct rhash_head ehash_node;
 	struct xtcp_tuple tuple;
@@ -554,13 +587,20 @@ void xtcp_close(struct sock *sk, long timeout);
 /* bind.c */
 void xtcp_bind_table_init(struct xtcp_net *xn);
 int xtcp_bind_get_port(struct sock *sk, unsigned short snum);
-int xtcp_bind_listen_check(struct sock *sk);
+unsigned int xtcp_lhash_slot(unsigned short port, __be32 addr);
+int xtcp_bind_listen(struct sock *sk);
+void xtcp_bind_unlisten(struct sock *sk);
 void xtcp_bind_put_port(struct sock *sk);
-void xtcp_bind_inherit_port(struct sock *child);
+int xtcp_bind_inherit_port(struct sock *child);
 int xtcp_bind_connect_port(struct sock *sk);
-void xtcp_bind_add_tw(struct xtcp_net *xn, struct hlist_node *node,
+void xtcp_bind_add_tw(struct sock *sk, struct hlist_node *node);
+void __xtcp_bind_del_tw(struct xtcp_net *xn, struct hlist_node *node,
+			unsigned short port);
+void xtcp_bind_del_tw(struct xtcp_net *xn, struct hlist_node *node,
 		      unsigned short port);
-void xtcp_bind_del_tw(struct xtcp_net *xn, struct hlist_node *node);
+struct xtcp_bind_bucket *xtcp_bind_bucket_next(struct xtcp_net *xn,
+					       unsigned int slot,
+					       struct xtcp_bind_bucket *tb);
 
 /* hash.c */
 int xtcp_hash_net_init(struct xtcp_net *xn);
@@ -657,8 +697,8 @@ enum xtcp_tw_verdict {
 };
 
 enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
-bool xtcp_tw_port_conflict(struct xtcp_net *xn, struct hlist_head *head,
-			   const struct sock *sk, unsigned short port);
+bool xtcp_tw_port_conflict(const struct hlist_head *head,
+			   const struct sock *sk);
 int xtcp_tw_check_reuse(struct sock *sk, const struct xtcp_tuple *t);
 int xtcp_tw_seq_show(struct seq_file *seq, struct hlist_node *node,
 		     loff_t i);
