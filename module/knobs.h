@@ -142,7 +142,9 @@ XTCP_KNOB(rto_initial_ms, 1000, 1, 120000)
 
 /*
  * Width of a TIME_WAIT time bucket, in milliseconds; 0 means 2 * msl_ms /
- * 64 (at least 1 ms). An entry leaves TIME_WAIT no earlier than 2 * msl_ms
+ * 64 (at least 1 ms). Widths below 2 * msl_ms / 1024 count as that, so
+ * that no namespace keeps more than about 1024 buckets armed per CPU for
+ * its entries. An entry leaves TIME_WAIT no earlier than 2 * msl_ms
  * and no later than 2 * msl_ms plus one bucket width after it entered.
  * Wider buckets mean fewer timers and more entries per expiry; a bucket
  * reaps at most 128 entries per run and re-arms itself 50 microseconds

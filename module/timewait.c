@@ -21,15 +21,20 @@
  * XTCP_TW_BATCH entries, then re-arms itself a little later if more are
  * left, so a mass expiry never holds a CPU in softirq for long.
  *
- * Lifetime. The bucket owns the memory: only the reaper unlinks an entry
- * from its bucket and frees it, after an RCU grace period. Everybody else
- * (a RST, a new SYN, tw_reuse, namespace exit) only "kills" an entry:
- * whoever sets ->dead first (xchg()) unhashes it from the lookup
- * and bind tables and uncounts it; the reaper then frees it when its
- * bucket fires. A retransmitted FIN or an ACK moves the deadline forward
- * (as in Linux, each restarts 2 * MSL); the reaper
- * finds the entry not yet due and moves it to a later bucket. Readers find
- * entries under RCU and check ->dead.
+ * Lifetime. Whoever kills an entry first (a RST, a new SYN, tw_reuse,
+ * namespace exit, or its expiry; the DEAD bit of ->state) unhashes it from
+ * the lookup and bind tables and uncounts it, then takes it out of its
+ * time bucket under that CPU's lock and frees it after an RCU grace
+ * period, so killed entries never wait for their bucket: TIME_WAIT memory
+ * is bounded by max_tw_buckets per namespace. An entry the reaper took
+ * out of its bucket first is the reaper's to free. A retransmitted FIN or
+ * an ACK moves the deadline forward (as in Linux, each restarts 2 * MSL);
+ * the reaper finds the entry not yet due and moves it to a later bucket.
+ * Readers find entries under RCU and check the DEAD bit.
+ *
+ * Buckets. Each namespace's entries need at most XTCP_TW_MAX_SLOTS armed
+ * buckets per CPU whatever tw_bucket_ms says; idle buckets beyond a few
+ * per CPU are freed.
  */
 #include <linux/hrtimer.h>
 #include <linux/percpu.h>
@@ -44,6 +49,24 @@
 #define XTCP_TW_BATCH		128		/* entries per bucket run */
 #define XTCP_TW_BATCH_GAP_NS	(50 * NSEC_PER_USEC)
 #define XTCP_TW_SLOTS		64		/* buckets per 2 * MSL */
+
+/*
+ * tw->state: DEAD is set once, by whoever kills the entry; QUEUED says it
+ * sits in a time bucket of CPU (state & XTCP_TWS_CPU), changed only under
+ * that CPU's lock.
+ */
+#define XTCP_TWS_DEAD		BIT(31)
+#define XTCP_TWS_QUEUED		BIT(30)
+#define XTCP_TWS_CPU		GENMASK(15, 0)
+
+/*
+ * Idle buckets kept per CPU for reuse; more are freed. And the narrowest
+ * bucket for entries that wait 2 * MSL: tw_bucket_ms may ask for less,
+ * but no namespace makes one CPU keep more than about this many buckets
+ * armed for its entries.
+ */
+#define XTCP_TW_FREE_KEEP	16
+#define XTCP_TW_MAX_SLOTS	1024
 
 #define XTCP_TWF_TSTAMP		0x01	/* timestamps were in use */
 #define XTCP_TWF_REUSE		0x02	/* the socket had SO_REUSEADDR */
@@ -60,7 +83,7 @@ struct xtcp_tw {
 	u8 flags;			/* XTCP_TWF_* */
 	u8 tos;
 	int bound_dev_if;
-	u32 dead;			/* set once, by xchg(): killed */
+	atomic_t state;			/* XTCP_TWS_*, and the CPU */
 	u32 last_oow_ack_time;		/* jiffies, for invalid_ratelimit */
 	possible_net_t net;
 	ktime_t deadline;
@@ -85,6 +108,7 @@ struct xtcp_tw_cpu {
 	spinlock_t lock;		/* the lists and every bucket on them */
 	struct list_head active;	/* sorted by ->expires */
 	struct list_head free;		/* idle buckets, kept for reuse */
+	unsigned int nr_free;
 };
 
 static DEFINE_PER_CPU(struct xtcp_tw_cpu, xtcp_tw_cpus);
@@ -112,9 +136,41 @@ static void xtcp_tw_free_rcu(struct rcu_head *head)
 	kmem_cache_free(xtcp_tw_cache, container_of(head, struct xtcp_tw, rcu));
 }
 
+static bool xtcp_tw_dead(const struct xtcp_tw *tw)
+{
+	return atomic_read(&tw->state) & XTCP_TWS_DEAD;
+}
+
 /*
- * Kill @tw: take it out of the lookup and bind tables. Only the caller
- * that sets ->dead first does so; the bucket frees the memory later.
+ * A killed entry leaves its time bucket at once and is freed after a
+ * grace period, so that killed entries do not pile up until their bucket
+ * fires: the memory of TIME_WAIT stays bounded by max_tw_buckets, however
+ * fast entries are made and killed. An entry its bucket's reaper took
+ * first is the reaper's to free. The killer may hold bind_lock (the
+ * CPU's lock nests inside it).
+ */
+static void xtcp_tw_unqueue(struct xtcp_tw *tw)
+{
+	struct xtcp_tw_cpu *c;
+	bool mine = false;
+
+	if (!(atomic_read(&tw->state) & XTCP_TWS_QUEUED))
+		return;
+	c = per_cpu_ptr(&xtcp_tw_cpus, atomic_read(&tw->state) & XTCP_TWS_CPU);
+	spin_lock_bh(&c->lock);
+	if (atomic_read(&tw->state) & XTCP_TWS_QUEUED) {
+		hlist_del(&tw->bucket_node);
+		atomic_andnot(XTCP_TWS_QUEUED, &tw->state);
+		mine = true;
+	}
+	spin_unlock_bh(&c->lock);
+	if (mine)
+		call_rcu(&tw->rcu, xtcp_tw_free_rcu);
+}
+
+/*
+ * Kill @tw: take it out of the lookup and bind tables and of its time
+ * bucket. Only the caller that sets the DEAD bit first does so.
  * @bind_locked: the caller holds xtcp_net.bind_lock.
  */
 static bool xtcp_tw_kill(struct xtcp_tw *tw, bool bind_locked,
@@ -122,7 +178,7 @@ static bool xtcp_tw_kill(struct xtcp_tw *tw, bool bind_locked,
 {
 	struct xtcp_net *xn;
 
-	if (xchg(&tw->dead, 1))
+	if (atomic_fetch_or(XTCP_TWS_DEAD, &tw->state) & XTCP_TWS_DEAD)
 		return false;
 	xn = xtcp_pernet(xtcp_tw_net(tw));
 	rhashtable_remove_fast(&xn->twhash, &tw->hnode, xtcp_tw_params);
@@ -132,6 +188,7 @@ static bool xtcp_tw_kill(struct xtcp_tw *tw, bool bind_locked,
 		xtcp_bind_del_tw(xn, &tw->bind_node, ntohs(tw->tuple.lport));
 	if (why != XTCP_MIB_MAX)
 		SNMP_INC_STATS(xn->mib, why);
+	xtcp_tw_unqueue(tw);
 	/*
 	 * Namespace exit waits for this count to reach zero: after the
 	 * decrement the namespace may be gone, so it is the last access.
@@ -169,6 +226,7 @@ static bool xtcp_tw_bucket_add(struct xtcp_tw_cpu *c, struct xtcp_tw *tw,
 			break;
 		if (e < d + width) {
 			hlist_add_head(&tw->bucket_node, &b->entries);
+			atomic_or(XTCP_TWS_QUEUED, &tw->state);
 			return true;
 		}
 	}
@@ -176,6 +234,7 @@ static bool xtcp_tw_bucket_add(struct xtcp_tw_cpu *c, struct xtcp_tw *tw,
 	b = list_first_entry_or_null(&c->free, struct xtcp_tw_bucket, link);
 	if (b) {
 		list_del(&b->link);
+		c->nr_free--;
 	} else {
 		b = kzalloc(sizeof(*b), GFP_ATOMIC);
 		if (!b)
@@ -189,6 +248,7 @@ static bool xtcp_tw_bucket_add(struct xtcp_tw_cpu *c, struct xtcp_tw *tw,
 	expires = roundup(d, width);
 	b->expires = ns_to_ktime(expires);
 	hlist_add_head(&tw->bucket_node, &b->entries);
+	atomic_or(XTCP_TWS_QUEUED, &tw->state);
 
 	/* Keep the list sorted: insert after the last earlier bucket. */
 	list_for_each_entry_reverse(pos, &c->active, link)
@@ -215,7 +275,8 @@ static enum hrtimer_restart xtcp_tw_bucket_fire(struct hrtimer *timer)
 	while (budget-- > 0 && !hlist_empty(&b->entries)) {
 		tw = hlist_entry(b->entries.first, struct xtcp_tw, bucket_node);
 		hlist_del(&tw->bucket_node);
-		if (!READ_ONCE(tw->dead) &&
+		atomic_andnot(XTCP_TWS_QUEUED, &tw->state);
+		if (!xtcp_tw_dead(tw) &&
 		    ktime_after(tw->deadline, now)) {
 			/* A retransmitted FIN or an ACK restarted its 2 * MSL. */
 			s64 len = ktime_to_ns(ktime_sub(tw->deadline, now));
@@ -226,8 +287,10 @@ static enum hrtimer_restart xtcp_tw_bucket_fire(struct hrtimer *timer)
 		hlist_add_head(&tw->bucket_node, &reaped);
 	}
 	more = !hlist_empty(&b->entries);
-	if (!more)
+	if (!more) {
 		list_move(&b->link, &c->free);
+		c->nr_free++;
+	}
 	spin_unlock(&c->lock);
 
 	hlist_for_each_entry_safe(tw, tmp, &reaped, bucket_node) {
@@ -241,6 +304,26 @@ static enum hrtimer_restart xtcp_tw_bucket_fire(struct hrtimer *timer)
 	return HRTIMER_RESTART;
 }
 
+/*
+ * Free the idle buckets of @c beyond a few. Their callbacks are done
+ * (they put them there), unless CPU hot-unplug moved one elsewhere:
+ * then it stays for later. Caller holds c->lock, with BH off.
+ */
+static void xtcp_tw_trim_free(struct xtcp_tw_cpu *c)
+{
+	struct xtcp_tw_bucket *b, *tmp;
+
+	list_for_each_entry_safe(b, tmp, &c->free, link) {
+		if (c->nr_free <= XTCP_TW_FREE_KEEP)
+			return;
+		if (hrtimer_try_to_cancel(&b->timer) < 0)
+			continue;
+		list_del(&b->link);
+		c->nr_free--;
+		kfree(b);
+	}
+}
+
 /* Schedule @tw to expire @len ns from now on this CPU. */
 static bool xtcp_tw_schedule(struct net *net, struct xtcp_tw *tw, s64 len)
 {
@@ -248,13 +331,16 @@ static bool xtcp_tw_schedule(struct net *net, struct xtcp_tw *tw, s64 len)
 	struct xtcp_tw_cpu *c;
 	bool ok;
 
-	if (!width)
-		width = xtcp_tw_width(len);
+	width = max_t(s64, width ? : xtcp_tw_width(len),
+		      div_s64(len, XTCP_TW_MAX_SLOTS));
 	local_bh_disable();
 	c = this_cpu_ptr(&xtcp_tw_cpus);
+	/* Killed already, maybe: the CPU goes next to its DEAD bit. */
+	atomic_or(smp_processor_id(), &tw->state);
 	spin_lock(&c->lock);
 	tw->deadline = ktime_add_ns(ktime_get(), len);
 	ok = xtcp_tw_bucket_add(c, tw, width);
+	xtcp_tw_trim_free(c);
 	spin_unlock(&c->lock);
 	local_bh_enable();
 	return ok;
@@ -298,7 +384,7 @@ void xtcp_time_wait(struct sock *sk)
 		    (sk->sk_reuse ? XTCP_TWF_REUSE : 0);
 	tw->tos = inet_sk(sk)->tos;
 	tw->bound_dev_if = sk->sk_bound_dev_if;
-	tw->dead = 0;
+	atomic_set(&tw->state, 0);
 	tw->last_oow_ack_time = 0;
 	write_pnet(&tw->net, net);
 	INIT_HLIST_NODE(&tw->bind_node);
@@ -335,7 +421,7 @@ struct xtcp_tw *xtcp_tw_lookup(struct xtcp_net *xn, const struct xtcp_tuple *t)
 {
 	struct xtcp_tw *tw = rhashtable_lookup(&xn->twhash, t, xtcp_tw_params);
 
-	if (tw && READ_ONCE(tw->dead))
+	if (tw && xtcp_tw_dead(tw))
 		return NULL;
 	return tw;
 }
@@ -550,6 +636,7 @@ static void xtcp_tw_purge_buckets(struct net *net)
 				if (!net_eq(xtcp_tw_net(tw), net))
 					continue;
 				hlist_del(&tw->bucket_node);
+				atomic_andnot(XTCP_TWS_QUEUED, &tw->state);
 				call_rcu(&tw->rcu, xtcp_tw_free_rcu);
 			}
 		}
@@ -593,7 +680,7 @@ static void xtcp_tw_ctor(void *obj)
 {
 	struct xtcp_tw *tw = obj;
 
-	tw->dead = 1;
+	atomic_set(&tw->state, XTCP_TWS_DEAD);
 }
 
 int xtcp_tw_init(void)

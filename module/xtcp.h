@@ -18,8 +18,9 @@
  *
  * Lock order: a listener's socket lock before its child's
  * (bh_lock_sock_nested()); inside a socket lock, ->lq.lock, bind_lock and
- * a CPU's TIME_WAIT bucket lock, each taken alone: none of these three is
- * ever held while another is taken. RTNL (leaving multicast groups, on
+ * a CPU's TIME_WAIT bucket lock. Of these three only bind_lock is ever
+ * held while another is taken: a CPU's bucket lock, when tw_reuse kills a
+ * TIME_WAIT entry (timewait.c). RTNL (leaving multicast groups, on
  * release) is taken with no other lock held. The rules are asserted where
  * they are relied on (lockdep_assert_held(), lockdep_sock_is_held(),
  * rcu_read_lock_held()), so the debug kernel checks them on every run.

@@ -822,6 +822,48 @@ def listener_lookup_cost_flat(peer):
     os.close(busy)
     os.close(idle)
 
+# ------------------------------------------------ TIME_WAIT memory
+
+def tw_slab_objects():
+    """Allocated TIME_WAIT objects, from /proc/slabinfo (active_objs)."""
+    name = "tw_sock_TCP" if P.BASELINE else "xtcp_tw"
+    with open("/proc/slabinfo") as f:
+        for line in f:
+            if line.split()[0] == name:
+                return int(line.split()[1])
+    raise Skip("no %s line in /proc/slabinfo" % name)
+
+
+def time_wait_memory_bounded(peer):
+    """Killed TIME_WAIT entries give their memory back at once: 300
+    connections enter TIME_WAIT and the peer's RST kills each, with
+    max_tw_buckets 20; the TIME_WAIT slab ends at most 100 objects above
+    where it began (per-CPU slabs count their free objects as active).
+    Before: xtcp kept a killed entry until its time bucket fired, 2 * MSL
+    later, so a peer that churns connections grew TIME_WAIT memory
+    without bound, whatever max_tw_buckets said (300 objects here).
+    """
+    knob("max_tw_buckets", 20)
+    start = tw_slab_objects()
+    b = counters()
+    for _ in range(300):
+        c = P.active_open(peer)
+        os.close(c.fd)
+        c.expect(FIN | ACK, seq=c.iss + 1)
+        c.rcv += 1
+        c.send(FIN | ACK)
+        c.expect(ACK, seq=c.rcv, ack=c.snd)
+        c.send(RST, seq=c.snd)
+    wait_until(lambda: not [r for r in P.proc_rows()
+                            if r["state"] == S["TIME_WAIT"]],
+               "the killed entries to leave the table")
+    grown = tw_slab_objects() - start
+    print("# %s: %d TIME_WAIT objects more after 300 killed entries" %
+          (P.stack_name(), grown), flush=True)
+    check(grown <= 100, "%d objects more than at the start" % grown)
+    check_delta(b, "TwOverflow", 0)
+
+
 # ------------------------------------------------ failure paths
 
 def icmp_unreach(peer, syn, code):
@@ -936,7 +978,7 @@ SCENARIOS = [
     zero_window_takes_no_data, ip_minttl_drops, socket_filter_drops,
     xfrm_policy_requires_esp, cgroup_bpf_hooks,
     proc_table_read_in_small_pieces, connect_again_after_failure,
-    listener_lookup_cost_flat,
+    listener_lookup_cost_flat, time_wait_memory_bounded,
 ]
 
 

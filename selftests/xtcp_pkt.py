@@ -330,6 +330,7 @@ TCP_KNOBS = {"fin_timeout": "tcp_fin_timeout",
 
 # Baseline: xtcp counter names and where kernel TCP counts the same.
 TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
+                "TwOverflow": "TcpExt.TCPTimeWaitOverflow",
                 "RetransSegs": "Tcp.RetransSegs", "OutRsts": "Tcp.OutRsts",
                 "InCsumErrors": "Tcp.InCsumErrors",
                 "Timeouts": "TcpExt.TCPTimeouts",
