@@ -95,24 +95,30 @@ u16 xtcp_select_window(struct sock *sk)
 	return win >> shift;
 }
 
-/* Payload per segment for a path MTU of @pmtu. */
+/*
+ * Payload per segment for a path MTU of @pmtu. Whatever the peer's MSS
+ * option and the path MTU say, a segment keeps room for min_snd_mss bytes
+ * of options and payload (__tcp_mtu_to_mss()); the timestamps come off
+ * that.
+ */
 void xtcp_sync_mss(struct sock *sk, u32 pmtu)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int mss = pmtu - sizeof(struct iphdr) - sizeof(struct tcphdr);
 	struct ip_options_rcu *opt;
 
+	mss = min_t(int, mss, xs->rx_opt.mss ? : XTCP_DEFAULT_MSS);
+	if (xs->user_mss)
+		mss = min_t(int, mss, xs->user_mss);
 	rcu_read_lock();
 	opt = rcu_dereference(inet_sk(sk)->inet_opt);
 	if (opt)
 		mss -= opt->opt.optlen;
 	rcu_read_unlock();
-	mss = min_t(int, mss, xs->rx_opt.mss ? : XTCP_DEFAULT_MSS);
-	if (xs->user_mss)
-		mss = min_t(int, mss, xs->user_mss);
+	mss = max(mss, xtcp_knob(sock_net(sk), XTCP_KNOB_min_snd_mss));
 	if (xs->rx_opt.tstamp_ok)
 		mss -= TCPOLEN_TSTAMP_ALIGNED;
-	xs->mss_cache = max(mss, 64);
+	xs->mss_cache = mss;
 }
 
 u32 xtcp_current_mss(struct sock *sk)
