@@ -220,3 +220,14 @@ XTCP_KNOB(invalid_ratelimit, 500, 0, 3600000)
  * Linux 6.1 (tcp_challenge_ack_limit), means no namespace-wide limit.
  */
 XTCP_KNOB(challenge_ack_limit, 2147483647, 0, 2147483647)
+
+/*
+ * Least segment size, in bytes of TCP header options and payload, that a
+ * peer can make xtcp send with a small MSS option or an ICMP
+ * fragmentation-needed message: room for a full set of options and 8
+ * bytes of data. The payload of a segment is this less the options it
+ * carries (36 bytes with timestamps). A floor keeps a peer from making
+ * every skb of the write queue into thousands of tiny ones
+ * (CVE-2019-11479). Linux TCP's tcp_min_snd_mss, same default and range.
+ */
+XTCP_KNOB(min_snd_mss, 48, 48, 65535)

@@ -198,6 +198,13 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	 * cgroup-BPF ingress program, or the LSM.
 	 */
 	SNMP_MIB_ITEM("FilterDrop", XTCP_MIB_FILTERDROP),
+	/*
+	 * Splits of a sent skb refused because the write queue took more than
+	 * twice the send buffer (plus two 64 KB skbs): a peer that SACKs
+	 * alternate small ranges cannot make it grow without bound
+	 * (CVE-2019-11478). Linux TCP's TCPWqueueTooBig.
+	 */
+	SNMP_MIB_ITEM("WqueueTooBig", XTCP_MIB_WQUEUETOOBIG),
 	SNMP_MIB_SENTINEL
 };
 

@@ -95,24 +95,30 @@ u16 xtcp_select_window(struct sock *sk)
 	return win >> shift;
 }
 
-/* Payload per segment for a path MTU of @pmtu. */
+/*
+ * Payload per segment for a path MTU of @pmtu. Whatever the peer's MSS
+ * option and the path MTU say, a segment keeps room for min_snd_mss bytes
+ * of options and payload (__tcp_mtu_to_mss()); the timestamps come off
+ * that.
+ */
 void xtcp_sync_mss(struct sock *sk, u32 pmtu)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int mss = pmtu - sizeof(struct iphdr) - sizeof(struct tcphdr);
 	struct ip_options_rcu *opt;
 
+	mss = min_t(int, mss, xs->rx_opt.mss ? : XTCP_DEFAULT_MSS);
+	if (xs->user_mss)
+		mss = min_t(int, mss, xs->user_mss);
 	rcu_read_lock();
 	opt = rcu_dereference(inet_sk(sk)->inet_opt);
 	if (opt)
 		mss -= opt->opt.optlen;
 	rcu_read_unlock();
-	mss = min_t(int, mss, xs->rx_opt.mss ? : XTCP_DEFAULT_MSS);
-	if (xs->user_mss)
-		mss = min_t(int, mss, xs->user_mss);
+	mss = max(mss, xtcp_knob(sock_net(sk), XTCP_KNOB_min_snd_mss));
 	if (xs->rx_opt.tstamp_ok)
 		mss -= TCPOLEN_TSTAMP_ALIGNED;
-	xs->mss_cache = max(mss, 64);
+	xs->mss_cache = mss;
 }
 
 u32 xtcp_current_mss(struct sock *sk)
@@ -320,9 +326,33 @@ static int xtcp_repcount(struct sock *sk, struct sk_buff *skb, u32 mss)
 }
 
 /*
+ * May a sent @skb be split? Not once the write queue takes more than
+ * twice the send buffer and two 64 KB skbs, unless it is the first or
+ * the last sent skb (which loss recovery and tail loss probes must be
+ * able to cut): a peer that SACKs every other small range would make
+ * each 64 KB skb into a thousand (CVE-2019-11478). The cap of Linux
+ * TCP's tcp_fragment(); unsent skbs are cut only to send them.
+ */
+static bool xtcp_fragment_ok(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	long limit = READ_ONCE(sk->sk_sndbuf) +
+		     2 * SKB_TRUESIZE(GSO_LEGACY_MAX_SIZE);
+
+	if (likely((sk->sk_wmem_queued >> 1) <= limit) ||
+	    skb == skb_peek(&sk->sk_write_queue) ||
+	    skb->next == xs->send_head ||
+	    skb_queue_is_last(&sk->sk_write_queue, skb))
+		return true;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_WQUEUETOOBIG);
+	return false;
+}
+
+/*
  * Split @skb of the write queue after @len bytes of payload, into
  * segments of @mss; the second part follows it in the queue and inherits
- * its marks. A FIN or PSH goes with the second part.
+ * its marks. A FIN or PSH goes with the second part. -ENOMEM if memory
+ * or the cap on the write queue (xtcp_fragment_ok()) says no.
  */
 int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss)
 {
@@ -335,6 +365,8 @@ int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss)
 
 	if (!len || len >= skb->len)
 		return -EINVAL;
+	if (sent && !xtcp_fragment_ok(sk, skb))
+		return -ENOMEM;
 	if (skb_unclone(skb, GFP_ATOMIC))
 		return -ENOMEM;
 	buff = xtcp_alloc_ctl_skb(sk, GFP_ATOMIC);
@@ -572,23 +604,27 @@ void xtcp_push_pending(struct sock *sk)
 
 /*
  * Send a sent skb again, at most @segs segments of the current MSS of it;
- * the rest stays behind as an skb of its own.
+ * the rest stays behind as an skb of its own. -ENOMEM, and nothing sent,
+ * if it could not be cut.
  */
-void xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 segs)
+int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 segs)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 mss = xtcp_current_mss(sk);
 
-	if (skb->len > segs * mss)
-		xtcp_fragment(sk, skb, segs * mss, mss);
-	else if (skb->len > mss && skb_shinfo(skb)->gso_size != mss)
+	if (skb->len > segs * mss) {
+		if (xtcp_fragment(sk, skb, segs * mss, mss))
+			return -ENOMEM;
+	} else if (skb->len > mss && skb_shinfo(skb)->gso_size != mss) {
 		xtcp_repcount(sk, skb, mss);
+	}
 	XTCP_SKB_CB(skb)->retransmitted = 1;
 	xs->total_retrans += xtcp_skb_pcount(skb);
 	xs->bytes_retrans += skb->len;
 	XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS,
 		       xtcp_skb_pcount(skb));
 	xtcp_transmit_skb(sk, skb);
+	return 0;
 }
 
 /* Retransmit the oldest unacknowledged skb (SYN, SYN-ACK), one segment. */

@@ -256,7 +256,8 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 			xs->cwnd_limited = true;
 			break;
 		}
-		xtcp_retransmit_skb(sk, skb, xs->snd_cwnd - in_flight);
+		if (xtcp_retransmit_skb(sk, skb, xs->snd_cwnd - in_flight))
+			break;
 		cb->retrans = 1;
 		xs->retrans_out += cb->pcount;
 	}

@@ -125,6 +125,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_MINTTLDROP,
 	XTCP_MIB_XFRMPOLICYDROP,
 	XTCP_MIB_FILTERDROP,
+	XTCP_MIB_WQUEUETOOBIG,
 	XTCP_MIB_MAX
 };
 
@@ -645,7 +646,7 @@ u16 xtcp_select_window(struct sock *sk);
 void __xtcp_push_pending(struct sock *sk, int nonagle);
 int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss);
 u32 xtcp_current_mss(struct sock *sk);
-void xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 segs);
+int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 segs);
 void xtcp_sync_mss(struct sock *sk, u32 pmtu);
 void xtcp_free_skb(struct sock *sk, struct sk_buff *skb);
 

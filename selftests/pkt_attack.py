@@ -28,6 +28,9 @@ comes back on the wire and in the counters.
 - connect() again on the same socket after a refused, unreachable or
   timed-out attempt starts from scratch: a fresh SYN with every option,
   and the connection carries 1 MiB.
+- A peer with a tiny MSS that SACKs every other segment of the flight
+  gets segments of min_snd_mss (48 bytes) and cannot make the write queue
+  grow past twice the send buffer (CVE-2019-11478, CVE-2019-11479).
 """
 
 import ctypes
@@ -967,6 +970,131 @@ def connect_again_after_failure(peer):
     c.expect(FIN | ACK)
     c.send(RST, ack=0)
 
+# ------------------------------------------------ SACK and tiny segments
+
+SO_MEMINFO = 55                     # u32[9]: SK_MEMINFO_*
+SK_MEMINFO_SNDBUF, SK_MEMINFO_WMEM_QUEUED = 3, 5
+# SKB_TRUESIZE(GSO_LEGACY_MAX_SIZE) on x86_64: 64 KB, an sk_buff and an
+# skb_shared_info, each cache-aligned.
+SKB_TRUESIZE_64K = 65536 + 256 + 320
+
+
+def meminfo(fd):
+    buf = ctypes.create_string_buffer(9 * 4)
+    ln = ctypes.c_uint(len(buf))
+    P._call(P.libc.getsockopt(fd, SOL_SOCKET, SO_MEMINFO, buf,
+                              ctypes.byref(ln)))
+    return struct.unpack("9I", buf.raw)
+
+
+def fill(fd, data, sent):
+    """Write what the socket takes of data[sent:]; returns the new sent."""
+    while sent < len(data):
+        try:
+            sent += os.write(fd, data[sent:sent + 65520])
+        except BlockingIOError:
+            break
+    return sent
+
+
+def sack_fragments_bounded(peer):
+    """CVE-2019-11478 and CVE-2019-11479: the peer's SYN-ACK offers an MSS
+    of 8, a huge window and SACK; the application writes 4 MB; once a few
+    hundred KB are in flight the peer SACKs every other segment of it,
+    four blocks an ACK, so that each skb of the write queue would have to
+    be cut into single segments. Segments carry min_snd_mss (48) bytes;
+    splitting a sent skb stops when the write queue takes twice the send
+    buffer plus two 64 KB skbs (tcp_fragment(), TCPWqueueTooBig), and the
+    memory comes back when the peer acknowledges everything. Before:
+    xtcp sent 64-byte segments and split without limit: 2.4 MB of write
+    queue for 160 KB in flight.
+    """
+    floor = 48
+    check(knob("min_snd_mss") in (None, floor),
+          "min_snd_mss is %r, not %d" % (knob("min_snd_mss"), floor))
+    os.system("ip link set xtun0 txqueuelen 20000")
+    # No RTO while the peer takes its time with thousands of segments.
+    knob("rto_min_ms", 5000)
+    c = P.active_open(peer, sack=True, wscale=10, mss=8)
+    setsockopt_int(c.fd, SOL_SOCKET, P.SO_SNDBUF, 128 * 1024)
+    sndbuf = meminfo(c.fd)[SK_MEMINFO_SNDBUF]
+    bound = 2 * (sndbuf + 2 * SKB_TRUESIZE_64K) + 131072
+    data = pattern(floor * 1365 * 64, 3)       # writes keep 48-byte cuts
+    sent = fill(c.fd, data, 0)
+    una = top = c.iss + 1
+    sizes = {}
+
+    def take(timeout):
+        """Segments until timeout seconds of silence; top follows them."""
+        nonlocal top
+        while True:
+            s = peer.recv(timeout)
+            if s is None:
+                return
+            if s.sport != c.lport or not s.payload:
+                continue
+            check(s.csum_ok, "bad checksum on %r" % s)
+            sizes[len(s.payload)] = sizes.get(len(s.payload), 0) + 1
+            end = s.seq + len(s.payload)
+            if ((end - top) & 0xFFFFFFFF) < 1 << 31:
+                top = end & 0xFFFFFFFF
+
+    # Slow start up to a flight of 160 KB, or what the send buffer holds.
+    last = -1
+    end = time.monotonic() + 120
+    while True:
+        check(time.monotonic() < end, "no flight to attack after 120 s "
+              "(%d bytes)" % ((top - una) & 0xFFFFFFFF))
+        take(0.2)
+        flight = (top - una) & 0xFFFFFFFF
+        if flight >= 160 * 1024 or (flight and flight <= last):
+            break
+        last = flight
+        una = top
+        peer.send(c.pport, c.lport, c.snd, una, ACK, 65535)
+        sent = fill(c.fd, data, sent)
+    flight = (top - una) & 0xFFFFFFFF
+    b = counters()
+
+    # Every other segment of the flight SACKed, four blocks an ACK.
+    # The tun write processes each ACK before it returns: the time in it
+    # is the receiver's per-ACK work (shown, not judged).
+    peak = busy = 0
+    lefts = list(range(una + floor, top - floor + 1, 2 * floor))
+    for i in range(0, len(lefts), 4):
+        blocks = [(x, x + floor) for x in lefts[i:i + 4]]
+        pkt = build(P.PEER, P.LOCAL, c.pport, c.lport, c.snd, una, ACK,
+                    65535, P.opt_sack(blocks))
+        t = time.perf_counter()
+        os.write(peer.fd, pkt)
+        busy += time.perf_counter() - t
+        peak = max(peak, meminfo(c.fd)[SK_MEMINFO_WMEM_QUEUED])
+        while peer.recv(0):
+            pass
+    tooBig = counters().get("WqueueTooBig", 0) - b.get("WqueueTooBig", 0)
+    print("# %s: flight %d bytes in %d segments of %r, %d SACK blocks: "
+          "write queue peak %d bytes (bound %d, sndbuf %d), WqueueTooBig "
+          "+%d, %.0f us an ACK" % (P.stack_name(), flight,
+                                   sum(sizes.values()), sizes, len(lefts),
+                                   peak, bound, sndbuf, tooBig,
+                                   busy * 1e6 / max(1, len(lefts) // 4)),
+          flush=True)
+    check(peak <= bound, "the write queue took %d bytes for %d in flight, "
+          "more than %d" % (peak, flight, bound))
+    check(set(sizes) == {floor}, "segments of %r bytes, not all of %d "
+          "(min_snd_mss)" % (sorted(sizes), floor))
+    check(tooBig > 0, "WqueueTooBig did not go up: the attack never "
+          "reached the cap")
+
+    # All acknowledged: the memory comes back, the connection lives.
+    peer.send(c.pport, c.lport, c.snd, top, ACK, 65535)
+    left = meminfo(c.fd)[SK_MEMINFO_WMEM_QUEUED]
+    check(left <= sndbuf + 2 * SKB_TRUESIZE_64K,
+          "%d bytes queued after the flight was acknowledged" % left)
+    established(c)
+    os.close(c.fd)
+    c.send(RST, ack=0)
+
 
 SCENARIOS = [
     challenge_ack_per_connection, challenge_ack_namespace_budget,
@@ -979,6 +1107,7 @@ SCENARIOS = [
     xfrm_policy_requires_esp, cgroup_bpf_hooks,
     proc_table_read_in_small_pieces, connect_again_after_failure,
     listener_lookup_cost_flat, time_wait_memory_bounded,
+    sack_fragments_bounded,
 ]
 
 

@@ -326,7 +326,8 @@ TCP_KNOBS = {"fin_timeout": "tcp_fin_timeout",
              "rfc1337": "tcp_rfc1337",
              "rack": "tcp_recovery", "tlp": "tcp_early_retrans",
              "invalid_ratelimit": "tcp_invalid_ratelimit",
-             "challenge_ack_limit": "tcp_challenge_ack_limit"}
+             "challenge_ack_limit": "tcp_challenge_ack_limit",
+             "min_snd_mss": "tcp_min_snd_mss"}
 
 # Baseline: xtcp counter names and where kernel TCP counts the same.
 TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
@@ -352,7 +353,8 @@ TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
                 "AckSkippedChallenge": "TcpExt.TCPACKSkippedChallenge",
                 "ZeroWindowDrop": "TcpExt.TCPZeroWindowDrop",
                 "MinTTLDrop": "TcpExt.TCPMinTTLDrop",
-                "AcceptQueueDrop": "TcpExt.ListenOverflows"}
+                "AcceptQueueDrop": "TcpExt.ListenOverflows",
+                "WqueueTooBig": "TcpExt.TCPWqueueTooBig"}
 
 
 def knob(name, val=None):
