@@ -232,12 +232,47 @@ void xtcp_cong_init(struct sock *sk)
 	xs->cc->init(sk);
 }
 
+/*
+ * A push just sent what it could (tcp_cwnd_validate()): note whether it
+ * used all of cwnd, or else how many packets were out, for the window in
+ * progress. A new window begins once everything sent when the last one
+ * began is acknowledged, or as soon as cwnd is used up.
+ */
+void xtcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!before(xs->snd_una, xs->cwnd_usage_seq) || is_cwnd_limited ||
+	    (!xs->is_cwnd_limited && xs->packets_out > xs->max_packets_out)) {
+		xs->is_cwnd_limited = is_cwnd_limited;
+		xs->max_packets_out = xs->packets_out;
+		xs->cwnd_usage_seq = xs->snd_nxt;
+	}
+}
+
+/*
+ * May cwnd grow (tcp_is_cwnd_limited())? When this window used all of
+ * it; in slow start also up to twice the packets that were out, so that
+ * an application that sends in bursts still finds cwnd above its burst.
+ * Never when the peer's window or the application held the sender back:
+ * a cwnd that was not used proves nothing about the path (RFC 7661).
+ */
+static bool xtcp_is_cwnd_limited(const struct xtcp_sock *xs)
+{
+	if (xs->is_cwnd_limited)
+		return true;
+	if (xs->snd_cwnd < xs->snd_ssthresh)
+		return xs->snd_cwnd < 2 * xs->max_packets_out;
+	return false;
+}
+
 /* @acked segments were newly acknowledged outside fast recovery. */
 void xtcp_cong_on_ack(struct sock *sk, u32 acked)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (!acked || xs->ca_state == XTCP_CA_RECOVERY || !xs->cwnd_limited)
+	if (!acked || xs->ca_state == XTCP_CA_RECOVERY ||
+	    !xtcp_is_cwnd_limited(xs))
 		return;
 	xs->cc->cong_avoid(sk, acked);
 	xs->snd_cwnd = min(xs->snd_cwnd, 65535U * 16);

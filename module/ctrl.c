@@ -77,34 +77,24 @@ static const struct kernel_param_ops xtcp_knob_param_ops = {
 };
 
 /*
- * The module parameters: what module_param_cb() would emit for each knob,
- * as one array in the __param section that the module loader reads (it
- * parses insmod arguments against it and makes the sysfs files), plus the
- * "parmtype" and "parm" strings modinfo shows, in .modinfo.
+ * The module parameters, one per knob: module_param_cb() for the loader
+ * and sysfs, and for modinfo the type and the description that
+ * __MODULE_PARM_TYPE() and MODULE_PARM_DESC() would give. Each expansion
+ * begins with the ";" that ends the previous knob's declarations (the
+ * first one ends the static_assert() in front of the list); the lone
+ * ";" after the list ends the last one.
  */
-static const struct kernel_param xtcp_knob_params[XTCP_KNOB_MAX]
-	__used __section("__param") __aligned(__alignof__(struct kernel_param)) = {
-#define XTCP_KNOB(n, d, lo, hi) {					\
-		.name = #n,						\
-		.mod = THIS_MODULE,					\
-		.ops = &xtcp_knob_param_ops,				\
-		.perm = 0644,						\
-		.level = -1,						\
-		.arg = (void *)&xtcp_knob_table[XTCP_KNOB_##n],		\
-	},
-#include "knobs.h"
-#undef XTCP_KNOB
-};
-
-static const char xtcp_knob_modinfo[] __used __section(".modinfo")
-	__aligned(1) =
+static_assert(XTCP_KNOB_MAX > 0)
 #define XTCP_KNOB(n, d, lo, hi)						\
-	"parmtype=" #n ":int\0"						\
-	"parm=" #n ":net.xtcp." #n " of the initial namespace ("		\
-	#lo ".." #hi ", default " #d ")\0"
+	; module_param_cb(n, &xtcp_knob_param_ops,			\
+			  (void *)&xtcp_knob_table[XTCP_KNOB_##n], 0644);	\
+	__MODULE_INFO(parmtype, n##__xtcp_type, #n ":int");		\
+	static const char n##__xtcp_parm[] __used __section(".modinfo")	\
+		__aligned(1) = "parm=" #n ":net.xtcp." #n			\
+		" of the initial namespace (" #lo ".." #hi ", default " #d ")"
 #include "knobs.h"
 #undef XTCP_KNOB
-	;
+;
 
 int xtcp_ctrl_net_init(struct xtcp_net *xn)
 {

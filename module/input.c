@@ -299,7 +299,7 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	 * the ACK that drops it shows the window again. A bare FIN is
 	 * still taken, it costs nothing.
 	 */
-	if (len && xs->rcv_wup + xs->rcv_wnd == xs->rcv_nxt) {
+	if (len && !after(xs->rcv_wup + xs->rcv_wnd, xs->rcv_nxt)) {
 		if (before(cb->seq, xs->rcv_nxt))
 			xtcp_dsack_set(sk, cb->seq, xs->rcv_nxt);
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ZEROWINDOWDROP);

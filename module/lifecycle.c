@@ -293,6 +293,8 @@ int xtcp_disconnect(struct sock *sk)
 	xs->max_window = 0;
 	xs->high_seq = 0;
 	xs->snd_cwnd_cnt = 0;
+	xs->is_cwnd_limited = false;
+	xs->max_packets_out = 0;
 	xs->probes_out = 0;
 	xs->retrans_stamp = 0;
 	xs->last_oow_ack_time = 0;

@@ -501,10 +501,8 @@ static bool xtcp_send_limit(struct sock *sk, struct sk_buff *skb, u32 mss,
 	u32 in_flight = xtcp_packets_in_flight(xs);
 	u32 wnd_end = xs->snd_una + xs->snd_wnd;
 
-	if (in_flight >= xs->snd_cwnd) {
-		xs->cwnd_limited = true;
+	if (in_flight >= xs->snd_cwnd)
 		return false;
-	}
 	*limit = skb->len;
 	if (skb->len <= mss)
 		return !after(cb->end_seq, wnd_end);
@@ -589,8 +587,10 @@ void __xtcp_push_pending(struct sock *sk, int nonagle)
 			break;
 		sent = true;
 	}
-	if (!xs->send_head)
-		xs->cwnd_limited = false;
+	if (xtcp_packets_in_flight(xs) >= xs->snd_cwnd)
+		xtcp_cwnd_validate(sk, true);
+	else if (sent)
+		xtcp_cwnd_validate(sk, false);
 	if (xs->send_head && xs->snd_una == xs->snd_nxt)
 		xtcp_timer_on_send(sk);
 	if (sent)

@@ -253,7 +253,7 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 			continue;
 		if (in_flight >= xs->snd_cwnd) {
 			/* Window-limited: recovery after an RTO may grow. */
-			xs->cwnd_limited = true;
+			xtcp_cwnd_validate(sk, true);
 			break;
 		}
 		if (xtcp_retransmit_skb(sk, skb, xs->snd_cwnd - in_flight))

@@ -352,7 +352,14 @@ struct xtcp_sock {
 	u32 lost_out;
 	u32 retrans_out;
 	u8 ca_state;		/* enum xtcp_ca_state */
-	bool cwnd_limited;	/* the last push stopped at cwnd */
+	/*
+	 * How much of cwnd is used (RFC 7661, Linux's tcp_cwnd_validate()):
+	 * whether it was all used in the window that began when snd_nxt
+	 * was cwnd_usage_seq, else the most packets out in it.
+	 */
+	bool is_cwnd_limited;
+	u32 max_packets_out;
+	u32 cwnd_usage_seq;
 
 	/*
 	 * RACK-TLP (rack.c). Write queue skbs keep the time they last left
@@ -518,6 +525,7 @@ struct xtcp_cong_ops {
 void xtcp_cong_init(struct sock *sk);
 const struct xtcp_cong_ops *xtcp_cong_find(const char *name);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked);
+void xtcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited);
 void xtcp_cong_enter_recovery(struct sock *sk);
 void xtcp_cong_exit_recovery(struct sock *sk);
 void xtcp_cong_on_rto(struct sock *sk);

@@ -867,6 +867,61 @@ def time_wait_memory_bounded(peer):
     check_delta(b, "TwOverflow", 0)
 
 
+# ------------------------------------------------ congestion window
+
+def tcp_info_cwnd(fd):
+    buf = ctypes.create_string_buffer(232)
+    ln = ctypes.c_uint(232)
+    P._call(P.libc.getsockopt(fd, 6, 11, buf, ctypes.byref(ln)))
+    return struct.unpack_from("<I", buf.raw, 80)[0]     # tcpi_snd_cwnd
+
+
+def data_segments(c, n, limit=3.0):
+    """The next n data segments from xtcp's side, in order."""
+    out = []
+    end = time.monotonic() + limit
+    while len(out) < n:
+        s = c.peer.recv(max(end - time.monotonic(), 0.01))
+        check(s is not None, "%d of %d segments came" % (len(out), n))
+        if s.dport == c.pport and s.payload:
+            out.append(s)
+    return out
+
+
+def cwnd_grows_only_when_used(peer):
+    """A receiver that keeps its window at two segments does not make the
+    sender's cwnd grow: only ACKs of a window that used all of cwnd (or,
+    in slow start, half of it) raise it (RFC 7661, tcp_is_cwnd_limited()).
+    The peer takes the initial 10 segments, then acknowledges 20 rounds of
+    two segments with a window of 2000 bytes; cwnd stays where the first
+    round left it. Before: xtcp grew cwnd on every ACK once it had been
+    cwnd-limited, as long as data waited to be sent (by 40 segments here),
+    and a receiver opening its window later got a burst of that size.
+    """
+    knob("rto_min_ms", 3000)
+    knob("rto_initial_ms", 3000)
+    c = P.active_open(peer, mss=1000)
+    setsockopt_int(c.fd, SOL_SOCKET, P.SO_SNDBUF, 1 << 20)
+    os.write(c.fd, pattern(200000))
+    segs = data_segments(c, 10)
+    una = segs[-1].seq + len(segs[-1].payload)
+    # Everything in flight acknowledged at once, the window now 2000.
+    c.peer.send(c.pport, c.lport, c.snd, una, ACK, 2000)
+    rounds = []
+    for _ in range(21):
+        segs = data_segments(c, 2)
+        una = segs[-1].seq + len(segs[-1].payload)
+        c.peer.send(c.pport, c.lport, c.snd, una, ACK, 2000)
+        rounds.append(tcp_info_cwnd(c.fd))
+    print("# %s: cwnd %d after the first round, %d after 20 more" %
+          (P.stack_name(), rounds[0], rounds[-1]), flush=True)
+    check(rounds[-1] == rounds[0], "cwnd grew from %d to %d while the "
+          "peer's window held the sender to 2 segments" %
+          (rounds[0], rounds[-1]))
+    P.set_linger(c.fd, 1, 0)
+    os.close(c.fd)
+
+
 # ------------------------------------------------ failure paths
 
 def icmp_unreach(peer, syn, code):
@@ -1107,7 +1162,7 @@ SCENARIOS = [
     xfrm_policy_requires_esp, cgroup_bpf_hooks,
     proc_table_read_in_small_pieces, connect_again_after_failure,
     listener_lookup_cost_flat, time_wait_memory_bounded,
-    sack_fragments_bounded,
+    sack_fragments_bounded, cwnd_grows_only_when_used,
 ]
 
 
