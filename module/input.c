@@ -223,6 +223,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 
 	/* Any acceptable ACK shows the peer is alive (tcp_ack()). */
 	xs->probes_out = 0;
+	xs->ka_probes_out = 0;
 	if (after(ack, xs->snd_una)) {
 		acked = xtcp_clean_rtx_queue(sk, ack);
 		xs->bytes_acked += ack - xs->snd_una;

@@ -294,6 +294,7 @@ int xtcp_disconnect(struct sock *sk)
 	xs->high_seq = 0;
 	xs->snd_cwnd_cnt = 0;
 	xs->probes_out = 0;
+	xs->ka_probes_out = 0;
 	xs->retrans_stamp = 0;
 	xs->last_oow_ack_time = 0;
 	xs->dsack_pending = false;
@@ -313,7 +314,7 @@ int xtcp_disconnect(struct sock *sk)
 	xs->snd_sml = 0;
 	xs->ooo_last_seq = 0;
 	xs->tlp_retrans = false;
-	xs->rtx_mode = XTCP_RTX_RTO;
+	xs->pending = 0;
 	xs->srtt = 0;
 	xs->rttvar = 0;
 	xs->retransmits = 0;

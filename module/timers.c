@@ -6,7 +6,9 @@
  * conversions:
  *  - rtx_timer retransmits the oldest unacknowledged SYN, SYN-ACK, data or
  *    FIN (RFC 6298), and doubles as the persist timer that probes a zero
- *    window when nothing is in flight;
+ *    window when nothing is in flight, as RACK's reordering timer and as
+ *    the tail loss probe timer: xtcp_sock.pending says which it is armed
+ *    for (Linux's icsk_pending);
  *  - sk->sk_timer ends orphaned FIN_WAIT_2 connections after fin_timeout
  *    and sends keepalive probes;
  *  - delack_timer sends an ACK that waited for data to ride on.
@@ -83,6 +85,7 @@ void xtcp_clear_timers(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	sk_stop_timer(sk, &xs->rtx_timer);
+	xs->pending = 0;
 	sk_stop_timer(sk, &sk->sk_timer);
 	sk_stop_timer(sk, &xs->delack_timer);
 	if (test_and_clear_bit(XTCP_RTX_DEFERRED, &xs->deferred))
@@ -95,40 +98,52 @@ void xtcp_clear_timers(struct sock *sk)
 		__sock_put(sk);
 }
 
-static void xtcp_rtx_arm(struct sock *sk, u8 mode, unsigned long timeout)
+static void xtcp_rtx_arm(struct sock *sk, enum xtcp_pending what,
+			 unsigned long timeout)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xs->rtx_mode = mode;
+	xs->pending = what;
 	sk_reset_timer(sk, &xs->rtx_timer, jiffies + timeout);
 }
 
-/* Something was sent: make sure a retransmission is scheduled. */
+/*
+ * The time-out proper, or the persist timer when nothing is in flight and
+ * data waits for the peer's window.
+ */
+static enum xtcp_pending xtcp_rtx_what(const struct xtcp_sock *xs)
+{
+	return xs->send_head && xs->snd_una == xs->snd_nxt ?
+	       XTCP_TIME_PROBE0 : XTCP_TIME_RETRANS;
+}
+
+/* Something was sent, or held back: make sure the timer is armed. */
 void xtcp_timer_on_send(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (!timer_pending(&xs->rtx_timer))
-		xtcp_rtx_arm(sk, XTCP_RTX_RTO, xs->rto);
+		xtcp_rtx_arm(sk, xtcp_rtx_what(xs), xs->rto);
 }
 
 /* RACK: an outstanding skb is due in @usecs (rack.c). */
 void xtcp_timer_reo(struct sock *sk, u32 usecs)
 {
-	xtcp_rtx_arm(sk, XTCP_RTX_REO, max(usecs_to_jiffies(usecs), 1UL));
+	xtcp_rtx_arm(sk, XTCP_TIME_REO_TIMEOUT, max(usecs_to_jiffies(usecs), 1UL));
 }
 
 /* TLP: a probe in @timeout jiffies unless an ACK comes (rack.c). */
 void xtcp_timer_pto(struct sock *sk, u32 timeout)
 {
-	xtcp_rtx_arm(sk, XTCP_RTX_PTO, max(timeout, 1U));
+	xtcp_rtx_arm(sk, XTCP_TIME_LOSS_PROBE, max(timeout, 1U));
 }
 
 bool xtcp_timer_reo_pending(const struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 
-	return xs->rtx_mode == XTCP_RTX_REO && timer_pending(&xs->rtx_timer);
+	return xs->pending == XTCP_TIME_REO_TIMEOUT &&
+	       timer_pending(&xs->rtx_timer);
 }
 
 /* RFC 6298 5.3: restart on every ACK of new data; stop when all is acked. */
@@ -139,15 +154,19 @@ void xtcp_timer_on_ack(struct sock *sk)
 	xs->retransmits = 0;
 	xs->retrans_stamp = 0;
 	xs->probes_out = 0;
-	if (xs->snd_una == xs->snd_nxt && !xs->send_head)
+	if (xs->snd_una == xs->snd_nxt && !xs->send_head) {
 		sk_stop_timer(sk, &xs->rtx_timer);
-	else
-		xtcp_rtx_arm(sk, XTCP_RTX_RTO, xs->rto);
+		xs->pending = 0;
+	} else {
+		xtcp_rtx_arm(sk, xtcp_rtx_what(xs), xs->rto);
+	}
 }
 
 void xtcp_timer_rearm_rtx(struct sock *sk)
 {
-	xtcp_rtx_arm(sk, XTCP_RTX_RTO, xtcp_sk(sk)->rto);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_rtx_arm(sk, xtcp_rtx_what(xs), xs->rto);
 }
 
 /* An orphan entered FIN_WAIT_2: it may wait fin_timeout for the FIN. */
@@ -252,7 +271,7 @@ static void xtcp_backoff(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->rto = min(xs->rto << 1, xtcp_rto_max(sk));
-	xtcp_rtx_arm(sk, XTCP_RTX_RTO, xs->rto);
+	xtcp_rtx_arm(sk, xtcp_rtx_what(xs), xs->rto);
 }
 
 /*
@@ -300,24 +319,29 @@ static void xtcp_persist_timeout(struct sock *sk)
 static void xtcp_rtx_timeout(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	enum xtcp_pending what = xs->pending;
 	struct sk_buff *skb;
 
+	xs->pending = 0;
 	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
 		return;
 	skb = skb_peek(&sk->sk_write_queue);
 	if (!skb)
 		return;
+	/* Nothing in flight: whatever it was armed for, probe the window. */
 	if (skb == xs->send_head) {
 		xtcp_persist_timeout(sk);
 		return;
 	}
-	switch (xs->rtx_mode) {
-	case XTCP_RTX_REO:
+	switch (what) {
+	case XTCP_TIME_REO_TIMEOUT:
 		xtcp_rack_reo_timeout(sk);
 		return;
-	case XTCP_RTX_PTO:
+	case XTCP_TIME_LOSS_PROBE:
 		xtcp_tlp_probe(sk);
 		return;
+	default:
+		break;
 	}
 	if (xtcp_write_timeout(sk))
 		return;
@@ -371,15 +395,15 @@ static void xtcp_keepalive_timeout(struct sock *sk)
 		sk_reset_timer(sk, &sk->sk_timer, jiffies + ktime - idle);
 		return;
 	}
-	if (xs->probes_out >= xtcp_keepalive_probes(sk) ||
-	    (xs->user_timeout && xs->probes_out &&
+	if (xs->ka_probes_out >= xtcp_keepalive_probes(sk) ||
+	    (xs->user_timeout && xs->ka_probes_out &&
 	     time_after_eq(jiffies, xs->rcv_tstamp +
 			   msecs_to_jiffies(xs->user_timeout)))) {
 		xtcp_send_active_reset(sk, GFP_ATOMIC);
 		xtcp_write_err(sk, ETIMEDOUT);
 		return;
 	}
-	xs->probes_out++;
+	xs->ka_probes_out++;
 	xtcp_send_keepalive_probe(sk);
 	sk_reset_timer(sk, &sk->sk_timer, jiffies + intvl);
 }

@@ -233,11 +233,15 @@ struct xtcp_listen_queue {
 	u32 last_overflow;
 };
 
-/* What rtx_timer does when it fires (timers.c). */
-enum {
-	XTCP_RTX_RTO,		/* retransmission time-out, or persist */
-	XTCP_RTX_REO,		/* RACK reordering window over (rack.c) */
-	XTCP_RTX_PTO,		/* tail loss probe (rack.c) */
+/*
+ * What rtx_timer is armed for (xtcp_sock.pending, timers.c), as Linux's
+ * icsk_pending: 0 while it is not armed.
+ */
+enum xtcp_pending {
+	XTCP_TIME_RETRANS = 1,	/* retransmission time-out (RFC 6298) */
+	XTCP_TIME_PROBE0,	/* zero window probe, nothing in flight */
+	XTCP_TIME_REO_TIMEOUT,	/* RACK reordering window over (rack.c) */
+	XTCP_TIME_LOSS_PROBE,	/* tail loss probe (rack.c) */
 };
 
 /* Timer work deferred to ->release_cb while a user owns the socket. */
@@ -330,7 +334,7 @@ struct xtcp_sock {
 	bool rack_reord;	/* the peer saw reordering (D-SACK) */
 	bool tlp_retrans;	/* the probe out was a retransmission */
 	u32 tlp_high_seq;	/* snd_nxt when it went, 0: no probe out */
-	u8 rtx_mode;		/* what rtx_timer does (XTCP_RTX_*) */
+	u8 pending;		/* what rtx_timer is armed for (XTCP_TIME_*) */
 	u64 cc_priv[6];		/* the algorithm's own state */
 
 	/* Sending: Nagle (XTCP_NAGLE_*), MSS set by TCP_MAXSEG. */
@@ -371,7 +375,8 @@ struct xtcp_sock {
 	u32 rtt_min;		/* us */
 	unsigned long last_data_sent;	/* jiffies */
 	unsigned long last_data_recv;
-	u8 probes_out;		/* unanswered keepalive probes */
+	u8 probes_out;		/* unanswered zero window probes */
+	u8 ka_probes_out;	/* unanswered keepalive probes */
 	unsigned long retrans_stamp;	/* first retransmission, jiffies */
 	unsigned long rcv_tstamp;	/* last segment from the peer */
 	u32 last_oow_ack_time;	/* jiffies of the last answer to an
