@@ -322,6 +322,12 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 		res->ack_now = true;
 		return;
 	}
+	/* Nor is data taken beyond the protocol's memory (mem_max). */
+	if (len && !sk_rmem_schedule(sk, skb, skb->truesize)) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVBUFDROP);
+		res->ack_now = true;
+		return;
+	}
 	/* A GSO skb (veth, loopback) stands for segments of gso_size. */
 	xs->rcv_mss = max_t(u16, xs->rcv_mss,
 			    min_t(u32, skb_shinfo(skb)->gso_size ? : len, 65535));

@@ -171,6 +171,7 @@ void xtcp_destroy_sock(struct sock *sk)
 	xtcp_write_queue_purge(sk);
 	skb_queue_purge(&sk->sk_receive_queue);
 	xtcp_ofo_purge(sk);
+	xtcp_orphan_del(sk);
 
 	if (parent) {
 		struct xtcp_listen_queue *lq = &xtcp_sk(parent)->lq;
@@ -408,6 +409,7 @@ adjudge_to_death:
 	state = sk->sk_state;
 	sock_hold(sk);
 	sock_orphan(sk);
+	xtcp_orphan_add(sk);
 	/* Segments and timers that waited for us run now. */
 	release_sock(sk);
 
@@ -416,6 +418,14 @@ adjudge_to_death:
 	/* It reached CLOSED meanwhile and was destroyed as an orphan. */
 	if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)
 		goto out;
+
+	/* One orphan too many, or memory is short: reset it now. */
+	if (sk->sk_state != TCP_CLOSE && xtcp_check_oom(sk, 0)) {
+		xtcp_send_active_reset(sk, GFP_ATOMIC);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONMEMORY);
+		xtcp_done(sk);
+		goto out;
+	}
 
 	if (sk->sk_state == TCP_FIN_WAIT2)
 		xtcp_timer_fin_wait2(sk);

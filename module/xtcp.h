@@ -123,6 +123,8 @@ enum xtcp_mib_field {
 	XTCP_MIB_MINTTLDROP,
 	XTCP_MIB_XFRMPOLICYDROP,
 	XTCP_MIB_FILTERDROP,
+	XTCP_MIB_ABORTONMEMORY,
+	XTCP_MIB_MEMORYPRESSURES,
 	XTCP_MIB_MAX
 };
 
@@ -377,6 +379,7 @@ struct xtcp_sock {
 	unsigned long last_data_recv;
 	u8 probes_out;		/* unanswered zero window probes */
 	u8 ka_probes_out;	/* unanswered keepalive probes */
+	bool orphan;		/* counted in xtcp_orphan_count (mem.c) */
 	unsigned long retrans_stamp;	/* first retransmission, jiffies */
 	unsigned long rcv_tstamp;	/* last segment from the peer */
 	u32 last_oow_ack_time;	/* jiffies of the last answer to an
@@ -466,6 +469,7 @@ void xtcp_netns_exit(void);
 /* ctrl.c */
 int xtcp_ctrl_net_init(struct xtcp_net *xn);
 void xtcp_ctrl_net_exit(struct xtcp_net *xn);
+int xtcp_init_knob(enum xtcp_knob k);
 
 /* socket.c */
 int xtcp_socket_init(void);
@@ -674,6 +678,25 @@ int xtcp_mib_net_init(struct xtcp_net *xn);
 void xtcp_mib_net_exit(struct xtcp_net *xn);
 int xtcp_mib_proc_init(struct net *net);
 void xtcp_mib_proc_exit(struct net *net);
+
+/* mem.c */
+extern atomic_long_t xtcp_memory_allocated;
+DECLARE_PER_CPU(int, xtcp_memory_per_cpu_fw_alloc);
+extern long xtcp_sysctl_mem[3];
+extern unsigned long xtcp_memory_pressure;
+DECLARE_PER_CPU(unsigned int, xtcp_orphan_count);
+void xtcp_mem_update(void);
+void xtcp_enter_memory_pressure(struct sock *sk);
+void xtcp_leave_memory_pressure(struct sock *sk);
+long xtcp_memory_pages(void);
+int xtcp_orphans(void);
+void xtcp_orphan_add(struct sock *sk);
+void xtcp_orphan_del(struct sock *sk);
+void xtcp_wmem_charge(struct sock *sk, int delta);
+bool xtcp_check_oom(struct sock *sk, int shift);
+bool xtcp_out_of_resources(struct sock *sk, bool do_reset);
+int xtcp_mem_proc_init(struct net *net);
+void xtcp_mem_proc_exit(struct net *net);
 
 /* proc.c */
 int xtcp_proc_net_init(struct net *net);
