@@ -296,6 +296,8 @@ int xtcp_disconnect(struct sock *sk)
 	xs->snd_cwnd_cnt = 0;
 	xs->probes_out = 0;
 	xs->ka_probes_out = 0;
+	xs->backoff = 0;
+	xs->probes_tstamp = 0;
 	xs->retrans_stamp = 0;
 	xs->last_oow_ack_time = 0;
 	xs->dsack_pending = false;

@@ -122,7 +122,10 @@ void xtcp_timer_on_send(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (!timer_pending(&xs->rtx_timer))
+	/* Data left after probing: the time-out proper takes over. */
+	if (!timer_pending(&xs->rtx_timer) ||
+	    (xs->pending == XTCP_TIME_PROBE0 &&
+	     xtcp_rtx_what(xs) != XTCP_TIME_PROBE0))
 		xtcp_rtx_arm(sk, xtcp_rtx_what(xs), xs->rto);
 }
 
@@ -154,6 +157,8 @@ void xtcp_timer_on_ack(struct sock *sk)
 	xs->retransmits = 0;
 	xs->retrans_stamp = 0;
 	xs->probes_out = 0;
+	xs->backoff = 0;
+	xs->probes_tstamp = 0;
 	if (xs->snd_una == xs->snd_nxt && !xs->send_head) {
 		sk_stop_timer(sk, &xs->rtx_timer);
 		xs->pending = 0;
@@ -210,6 +215,61 @@ static unsigned long xtcp_model_timeout(struct sock *sk, unsigned int boundary,
 	       (unsigned long)(boundary - thresh) * xtcp_rto_max(sk);
 }
 
+/*
+ * Retransmissions an orphan makes (tcp_orphan_retries()): the knob, with
+ * 0 meaning 8 while the RTO has not reached rto_max_ms (@alive); none
+ * past that if an ICMP error came.
+ */
+static unsigned int xtcp_orphan_retries(struct sock *sk, bool alive)
+{
+	unsigned int retries = xtcp_knob(sock_net(sk),
+					 XTCP_KNOB_orphan_retries);
+
+	if (READ_ONCE(sk->sk_err_soft) && !alive)
+		retries = 0;
+	if (!retries && alive)
+		retries = 8;
+	return retries;
+}
+
+/* The retransmissions since retrans_stamp took @boundary back-offs. */
+static bool xtcp_retrans_timed_out(struct sock *sk, unsigned int boundary)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	return xs->retrans_stamp &&
+	       time_after_eq(jiffies, xs->retrans_stamp +
+			     xtcp_model_timeout(sk, boundary,
+						xtcp_rto_min(sk)));
+}
+
+/* The RTO backed off by the zero window probes sent, in jiffies. */
+static u64 xtcp_probe_rto(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	return (u64)max(xs->rto, xtcp_rto_min(sk)) << min_t(u8, xs->backoff, 31);
+}
+
+/*
+ * When the next zero window probe goes (tcp_probe0_when()): the backed
+ * off RTO up to rto_max_ms, and no later than TCP_USER_TIMEOUT runs out
+ * (tcp_clamp_probe0_to_user_timeout()).
+ */
+static unsigned long xtcp_probe0_when(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long when = min_t(u64, xtcp_probe_rto(sk), xtcp_rto_max(sk));
+
+	if (xs->user_timeout && xs->probes_tstamp) {
+		unsigned long limit = msecs_to_jiffies(xs->user_timeout);
+		unsigned long spent = jiffies - xs->probes_tstamp;
+
+		when = min(when, max(limit > spent ? limit - spent : 0, 2UL));
+	}
+	return max(when, 1UL);
+}
+
 static void xtcp_write_err(struct sock *sk, int err)
 {
 	WRITE_ONCE(sk->sk_err, READ_ONCE(sk->sk_err_soft) ? : err);
@@ -253,13 +313,17 @@ static bool xtcp_write_timeout(struct sock *sk)
 		return true;
 	}
 
-	if (sock_flag(sk, SOCK_DEAD))
-		boundary = xtcp_knob(net, XTCP_KNOB_orphan_retries) ? : 8;
-	else
+	if (sock_flag(sk, SOCK_DEAD)) {
+		bool alive = xs->rto < xtcp_rto_max(sk);
+
+		boundary = xtcp_orphan_retries(sk, alive);
+		if (xtcp_out_of_resources(sk, alive ||
+					  !xtcp_retrans_timed_out(sk, boundary)))
+			return true;
+	} else {
 		boundary = xtcp_knob(net, XTCP_KNOB_retries2);
-	if (!xs->user_timeout && xs->retrans_stamp &&
-	    time_after_eq(jiffies, xs->retrans_stamp +
-			  xtcp_model_timeout(sk, boundary, xtcp_rto_min(sk)))) {
+	}
+	if (!xs->user_timeout && xtcp_retrans_timed_out(sk, boundary)) {
 		xtcp_write_err(sk, ETIMEDOUT);
 		return true;
 	}
@@ -284,36 +348,57 @@ static void xtcp_persist_timeout(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = xs->send_head;
-	unsigned int max_probes;
+	unsigned int max_probes, retries2;
 	u32 room;
 
 	room = xs->snd_una + xs->snd_wnd - XTCP_SKB_CB(skb)->seq;
 	if ((s32)room > 0 && room < skb->len)
 		xtcp_fragment(sk, skb, room, xtcp_current_mss(sk));
 	__xtcp_push_pending(sk, XTCP_NAGLE_PUSH);
-	if (!xs->send_head || xs->snd_una != xs->snd_nxt)
-		return;		/* the window opened */
-
-	if (xs->user_timeout && xs->probes_out && xs->retrans_stamp &&
-	    time_after_eq(jiffies, xs->retrans_stamp +
-			  msecs_to_jiffies(xs->user_timeout))) {
-		xtcp_write_err(sk, ETIMEDOUT);
+	if (!xs->send_head || xs->snd_una != xs->snd_nxt) {
+		/* The window opened. */
+		xs->probes_out = 0;
+		xs->probes_tstamp = 0;
+		xs->backoff = 0;
 		return;
 	}
-	if (!xs->probes_out)
-		xs->retrans_stamp = jiffies;
 
-	max_probes = xtcp_knob(sock_net(sk), XTCP_KNOB_retries2);
-	if (sock_flag(sk, SOCK_DEAD))
-		max_probes = xtcp_knob(sock_net(sk),
-				       XTCP_KNOB_orphan_retries) ? : 8;
-	if (xs->probes_out >= max_probes) {
-		xtcp_write_err(sk, ETIMEDOUT);
-		return;
+	/*
+	 * RFC 1122 4.2.2.17: a peer that answers the probes keeps the
+	 * connection open however long its window stays shut, so every
+	 * ACK resets probes_out (input.c). But the back-off only grows,
+	 * and the time since the first probe counts: TCP_USER_TIMEOUT ends
+	 * the connection after that long, and an orphan dies once the probes
+	 * are rto_max_ms apart (tcp_probe_timer()).
+	 */
+	if (!xs->probes_tstamp)
+		xs->probes_tstamp = jiffies ? : 1;
+	else if (xs->user_timeout &&
+		 time_after_eq(jiffies, xs->probes_tstamp +
+			       msecs_to_jiffies(xs->user_timeout)))
+		goto abort;
+
+	retries2 = xtcp_knob(sock_net(sk), XTCP_KNOB_retries2);
+	max_probes = retries2;
+	if (sock_flag(sk, SOCK_DEAD)) {
+		bool alive = xtcp_probe_rto(sk) < xtcp_rto_max(sk);
+
+		max_probes = xtcp_orphan_retries(sk, alive);
+		if (!alive && xs->backoff >= max_probes)
+			goto abort;
+		if (xtcp_out_of_resources(sk, true))
+			return;
 	}
+	if (xs->probes_out >= max_probes)
+		goto abort;
 	xs->probes_out++;
+	if (xs->backoff < retries2)
+		xs->backoff++;
 	xtcp_send_keepalive_probe(sk);
-	xtcp_backoff(sk);
+	xtcp_rtx_arm(sk, XTCP_TIME_PROBE0, xtcp_probe0_when(sk));
+	return;
+abort:
+	xtcp_write_err(sk, ETIMEDOUT);
 }
 
 static void xtcp_rtx_timeout(struct sock *sk)

@@ -378,6 +378,8 @@ struct xtcp_sock {
 	unsigned long last_data_sent;	/* jiffies */
 	unsigned long last_data_recv;
 	u8 probes_out;		/* unanswered zero window probes */
+	u8 backoff;		/* zero window probes sent: their back-off */
+	unsigned long probes_tstamp;	/* jiffies of the first, 0: none */
 	u8 ka_probes_out;	/* unanswered keepalive probes */
 	bool orphan;		/* counted in xtcp_orphan_count (mem.c) */
 	unsigned long retrans_stamp;	/* first retransmission, jiffies */
