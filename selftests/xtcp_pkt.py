@@ -326,7 +326,8 @@ TCP_KNOBS = {"fin_timeout": "tcp_fin_timeout",
              "rfc1337": "tcp_rfc1337",
              "rack": "tcp_recovery", "tlp": "tcp_early_retrans",
              "invalid_ratelimit": "tcp_invalid_ratelimit",
-             "challenge_ack_limit": "tcp_challenge_ack_limit"}
+             "challenge_ack_limit": "tcp_challenge_ack_limit",
+             "max_orphans": "tcp_max_orphans"}
 
 # Baseline: xtcp counter names and where kernel TCP counts the same.
 TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
@@ -351,7 +352,10 @@ TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
                 "AckSkippedChallenge": "TcpExt.TCPACKSkippedChallenge",
                 "ZeroWindowDrop": "TcpExt.TCPZeroWindowDrop",
                 "MinTTLDrop": "TcpExt.TCPMinTTLDrop",
-                "AcceptQueueDrop": "TcpExt.ListenOverflows"}
+                "AcceptQueueDrop": "TcpExt.ListenOverflows",
+                "AbortOnTimeout": "TcpExt.TCPAbortOnTimeout",
+                "AbortOnMemory": "TcpExt.TCPAbortOnMemory",
+                "MemoryPressures": "TcpExt.TCPMemoryPressures"}
 
 
 def knob(name, val=None):
