@@ -1064,13 +1064,13 @@ def many_zero_window_orphans(peer):
                        base["orphan"], base["mem"]), flush=True)
         check(peak["orphan"] >= base["orphan"] + n,
               "orphan count %d after %d closes" % (peak["orphan"], n))
+        zw.pump(lambda: sockstat()["orphan"] <= base["orphan"], 120,
+                "the orphans to die")
+        took = time.monotonic() - closed
         check(peak["mem"] is not None, "no memory accounting")
         check(peak["mem"] >= base["mem"] + n // 4 - mem_slack() // 4,
               "mem %d pages with %d orphans holding data"
               % (peak["mem"], n))
-        zw.pump(lambda: sockstat()["orphan"] <= base["orphan"], 120,
-                "the orphans to die")
-        took = time.monotonic() - closed
         slack = mem_slack()
         wait_until(lambda: sockstat()["mem"] <= base["mem"] + slack,
                    "the memory to return", 30)
