@@ -60,7 +60,29 @@ static int xtcp_knob_param_set(const char *val, const struct kernel_param *kp)
 	if (v < d->min || v > d->max)
 		return -EINVAL;
 	WRITE_ONCE(xtcp_init_knobs[d - xtcp_knob_table], v);
+	xtcp_mem_update();
 	return 0;
+}
+
+/*
+ * A knob of the initial namespace: the global ones (max_orphans, mem_*)
+ * are read here, also before any namespace exists.
+ */
+int xtcp_init_knob(enum xtcp_knob k)
+{
+	return READ_ONCE(xtcp_init_knobs[k]);
+}
+
+/* The sysctls: the initial namespace's mem_* knobs feed xtcp_sysctl_mem. */
+static int xtcp_knob_proc(struct ctl_table *table, int write, void *buffer,
+			  size_t *lenp, loff_t *ppos)
+{
+	int ret = proc_dointvec_minmax(table, write, buffer, lenp, ppos);
+
+	if (write && !ret && (int *)table->data >= xtcp_init_knobs &&
+	    (int *)table->data < xtcp_init_knobs + XTCP_KNOB_MAX)
+		xtcp_mem_update();
+	return ret;
 }
 
 static int xtcp_knob_param_get(char *buf, const struct kernel_param *kp)
@@ -119,7 +141,7 @@ int xtcp_ctrl_net_init(struct xtcp_net *xn)
 		table[i].data = &xn->knobs[i];
 		table[i].maxlen = sizeof(int);
 		table[i].mode = 0644;
-		table[i].proc_handler = proc_dointvec_minmax;
+		table[i].proc_handler = xtcp_knob_proc;
 		table[i].extra1 = (void *)&xtcp_knob_table[i].min;
 		table[i].extra2 = (void *)&xtcp_knob_table[i].max;
 	}

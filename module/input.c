@@ -223,6 +223,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 
 	/* Any acceptable ACK shows the peer is alive (tcp_ack()). */
 	xs->probes_out = 0;
+	xs->ka_probes_out = 0;
 	if (after(ack, xs->snd_una)) {
 		acked = xtcp_clean_rtx_queue(sk, ack);
 		xs->bytes_acked += ack - xs->snd_una;
@@ -317,6 +318,12 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	    (after(cb->seq, xs->rcv_nxt) ||
 	     !xtcp_ofo_prune(sk, skb->truesize))) {
 		/* Out-of-order data never pushes out data in order. */
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVBUFDROP);
+		res->ack_now = true;
+		return;
+	}
+	/* Nor is data taken beyond the protocol's memory (mem_max). */
+	if (len && !sk_rmem_schedule(sk, skb, skb->truesize)) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVBUFDROP);
 		res->ack_now = true;
 		return;

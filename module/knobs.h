@@ -231,3 +231,43 @@ XTCP_KNOB(challenge_ack_limit, 2147483647, 0, 2147483647)
  * (CVE-2019-11479). Linux TCP's tcp_min_snd_mss, same default and range.
  */
 XTCP_KNOB(min_snd_mss, 48, 48, 65535)
+
+/*
+ * Most orphaned connections (closed by the application, still sending or
+ * waiting for the peer) of all namespaces together, as Linux TCP's
+ * tcp_max_orphans. An orphan beyond the limit is reset at close(), or at
+ * its next time-out if it went over meanwhile (counted as AbortOnMemory);
+ * one that sent nothing for twice rto_max_ms counts double. Global: only
+ * the initial namespace's value, that is the module parameter, counts;
+ * other namespaces have the knob but it has no effect there. Linux sizes
+ * the default from its hash table; xtcp uses 65536.
+ */
+XTCP_KNOB(max_orphans, 65536, 0, 2147483647)
+
+/*
+ * The memory of all xtcp sockets together, in pages, as Linux TCP's
+ * tcp_mem triple: mem_min, mem_pressure and mem_max. Every skb queued
+ * for sending or receiving is charged to it (the socket core's
+ * accounting, /proc/net/protocols and /proc/net/xtcp_sockstat show the
+ * total). Above mem_pressure the protocol is under memory pressure
+ * (MemoryPressures counts the times) and sockets are held to their
+ * minimum buffers (net.ipv4.tcp_wmem[0] and tcp_rmem[0]) until the total
+ * falls below mem_min; above mem_max a writer waits, received data is
+ * dropped (RcvbufDrop) and an orphan holding send buffer is reset at its
+ * next time-out (AbortOnMemory). 0 sizes the value when the module loads
+ * as Linux sizes tcp_mem at boot, from the free memory: mem_pressure
+ * 1/16 of it, mem_min 3/4 of that, mem_max twice mem_min. Global, as
+ * tcp_mem: only the initial namespace's values (the module parameters)
+ * count.
+ */
+XTCP_KNOB(mem_min, 0, 0, 2147483647)
+
+/*
+ * See mem_min.
+ */
+XTCP_KNOB(mem_pressure, 0, 0, 2147483647)
+
+/*
+ * See mem_min.
+ */
+XTCP_KNOB(mem_max, 0, 0, 2147483647)

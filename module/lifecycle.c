@@ -171,6 +171,7 @@ void xtcp_destroy_sock(struct sock *sk)
 	xtcp_write_queue_purge(sk);
 	skb_queue_purge(&sk->sk_receive_queue);
 	xtcp_ofo_purge(sk);
+	xtcp_orphan_del(sk);
 
 	if (parent) {
 		struct xtcp_listen_queue *lq = &xtcp_sk(parent)->lq;
@@ -296,6 +297,9 @@ int xtcp_disconnect(struct sock *sk)
 	xs->is_cwnd_limited = false;
 	xs->max_packets_out = 0;
 	xs->probes_out = 0;
+	xs->ka_probes_out = 0;
+	xs->backoff = 0;
+	xs->probes_tstamp = 0;
 	xs->retrans_stamp = 0;
 	xs->last_oow_ack_time = 0;
 	xs->dsack_pending = false;
@@ -315,7 +319,7 @@ int xtcp_disconnect(struct sock *sk)
 	xs->snd_sml = 0;
 	xs->ooo_last_seq = 0;
 	xs->tlp_retrans = false;
-	xs->rtx_mode = XTCP_RTX_RTO;
+	xs->pending = 0;
 	xs->srtt = 0;
 	xs->rttvar = 0;
 	xs->retransmits = 0;
@@ -409,6 +413,7 @@ adjudge_to_death:
 	state = sk->sk_state;
 	sock_hold(sk);
 	sock_orphan(sk);
+	xtcp_orphan_add(sk);
 	/* Segments and timers that waited for us run now. */
 	release_sock(sk);
 
@@ -417,6 +422,14 @@ adjudge_to_death:
 	/* It reached CLOSED meanwhile and was destroyed as an orphan. */
 	if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)
 		goto out;
+
+	/* One orphan too many, or memory is short: reset it now. */
+	if (sk->sk_state != TCP_CLOSE && xtcp_check_oom(sk, 0)) {
+		xtcp_send_active_reset(sk, GFP_ATOMIC);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONMEMORY);
+		xtcp_done(sk);
+		goto out;
+	}
 
 	if (sk->sk_state == TCP_FIN_WAIT2)
 		xtcp_timer_fin_wait2(sk);

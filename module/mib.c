@@ -54,7 +54,10 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("OutOfWindow", XTCP_MIB_OUTOFWINDOW),
 	/* In-window segments dropped because they arrived out of order. */
 	SNMP_MIB_ITEM("OfoDrop", XTCP_MIB_OFODROP),
-	/* Segments dropped because the receive buffer was full. */
+	/*
+	 * Segments dropped because the receive buffer was full, or the memory
+	 * of all xtcp sockets together was at mem_max.
+	 */
 	SNMP_MIB_ITEM("RcvbufDrop", XTCP_MIB_RCVBUFDROP),
 	/*
 	 * Segments whose ACK acknowledged unsent data, or data far older than
@@ -205,6 +208,17 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	 * (CVE-2019-11478). Linux TCP's TCPWqueueTooBig.
 	 */
 	SNMP_MIB_ITEM("WqueueTooBig", XTCP_MIB_WQUEUETOOBIG),
+	/*
+	 * Orphaned connections reset at close() or at a time-out because
+	 * there were more than max_orphans orphans, or the protocol was over
+	 * mem_max (Linux TCP's TCPAbortOnMemory).
+	 */
+	SNMP_MIB_ITEM("AbortOnMemory", XTCP_MIB_ABORTONMEMORY),
+	/*
+	 * Times the memory of all xtcp sockets together went over
+	 * mem_pressure (Linux TCP's TCPMemoryPressures).
+	 */
+	SNMP_MIB_ITEM("MemoryPressures", XTCP_MIB_MEMORYPRESSURES),
 	SNMP_MIB_SENTINEL
 };
 

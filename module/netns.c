@@ -47,8 +47,13 @@ static int __net_init xtcp_net_init(struct net *net)
 	ret = xtcp_mib_proc_init(net);
 	if (ret)
 		goto err_mib_proc;
+	ret = xtcp_mem_proc_init(net);
+	if (ret)
+		goto err_mem_proc;
 	return 0;
 
+err_mem_proc:
+	xtcp_mib_proc_exit(net);
 err_mib_proc:
 	xtcp_proc_net_exit(net);
 err_proc:
@@ -67,6 +72,7 @@ static void __net_exit xtcp_net_exit(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
 
+	xtcp_mem_proc_exit(net);
 	xtcp_mib_proc_exit(net);
 	xtcp_proc_net_exit(net);
 	xtcp_tw_net_exit(xn);

@@ -43,7 +43,7 @@ static u32 xtcp_tsval(const struct xtcp_sock *xs)
 /* Free a write queue skb and return its memory to the send buffer. */
 void xtcp_free_skb(struct sock *sk, struct sk_buff *skb)
 {
-	sk_wmem_queued_add(sk, -skb->truesize);
+	xtcp_wmem_charge(sk, -skb->truesize);
 	__kfree_skb(skb);
 }
 
@@ -273,7 +273,7 @@ static int xtcp_queue_ctl(struct sock *sk, u8 flags, gfp_t gfp)
 	XTCP_SKB_CB(skb)->tcp_flags = flags;
 	XTCP_SKB_CB(skb)->retransmitted = 0;
 	xs->write_seq++;
-	sk_wmem_queued_add(sk, skb->truesize);
+	xtcp_wmem_charge(sk, skb->truesize);
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	if (!xs->send_head)
 		xs->send_head = skb;
@@ -319,7 +319,7 @@ static int xtcp_repcount(struct sock *sk, struct sk_buff *skb, u32 mss)
 
 	if (skb_unclone(skb, GFP_ATOMIC))
 		return -ENOMEM;
-	sk_wmem_queued_add(sk, skb->truesize - old);
+	xtcp_wmem_charge(sk, skb->truesize - old);
 	xtcp_set_pcount(skb, mss);
 	xtcp_adjust_pcount(xtcp_sk(sk), skb, xtcp_skb_pcount(skb) - pcount);
 	return 0;
@@ -371,13 +371,13 @@ int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss)
 		return -ENOMEM;
 	buff = xtcp_alloc_ctl_skb(sk, GFP_ATOMIC);
 	if (!buff) {
-		sk_wmem_queued_add(sk, skb->truesize - old);
+		xtcp_wmem_charge(sk, skb->truesize - old);
 		return -ENOMEM;
 	}
 	skb_split(skb, buff, len);
 	skb->truesize -= nlen;
 	buff->truesize += nlen;
-	sk_wmem_queued_add(sk, skb->truesize + buff->truesize - old);
+	xtcp_wmem_charge(sk, skb->truesize + buff->truesize - old);
 
 	ncb = XTCP_SKB_CB(buff);
 	*ncb = *cb;
@@ -438,7 +438,7 @@ int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
 	skb->len -= len;
 	skb->data_len -= len;
 	skb->truesize -= len;
-	sk_wmem_queued_add(sk, skb->truesize - old);
+	xtcp_wmem_charge(sk, skb->truesize - old);
 	cb->seq += len;
 	xtcp_set_pcount(skb, mss);
 	xtcp_adjust_pcount(xtcp_sk(sk), skb, xtcp_skb_pcount(skb) - pcount);

@@ -211,7 +211,7 @@ static void xtcp_seq_show_sock(struct seq_file *seq, struct sock *sk, loff_t i)
 	/* Timer codes of /proc/net/tcp: 1 retransmit, 2 keepalive/other. */
 	if (timer_pending(&xs->rtx_timer)) {
 		/* 4: probing a zero window, as /proc/net/tcp shows it. */
-		timer = xs->send_head && xs->snd_una == xs->snd_nxt ? 4 : 1;
+		timer = READ_ONCE(xs->pending) == XTCP_TIME_PROBE0 ? 4 : 1;
 		expires = xs->rtx_timer.expires;
 	} else if (timer_pending(&sk->sk_timer)) {
 		timer = 2;
@@ -226,7 +226,7 @@ static void xtcp_seq_show_sock(struct seq_file *seq, struct sock *sk, loff_t i)
 		   timer ? jiffies_delta_to_clock_t(expires - jiffies) : 0L,
 		   xs->retransmits,
 		   from_kuid_munged(seq_user_ns(seq), sock_i_uid(sk)),
-		   xs->probes_out, sock_i_ino(sk),
+		   max(xs->probes_out, xs->ka_probes_out), sock_i_ino(sk),
 		   refcount_read(&sk->sk_refcnt), sk,
 		   jiffies_to_clock_t(xs->rto), 0UL, 0U, 10U, -1);
 }

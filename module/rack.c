@@ -11,7 +11,8 @@
  * included. The window is a quarter of the minimum RTT while no reordering
  * was seen, and none once three segments are SACKed or recovery started;
  * a D-SACK shows reordering and keeps it open. An skb not yet due arms the
- * retransmission timer in its reordering mode (XTCP_RTX_REO).
+ * retransmission timer for the end of its reordering window
+ * (XTCP_TIME_REO_TIMEOUT).
  *
  * TLP: in the open state, the retransmission timer first runs as a probe
  * time-out of two smoothed RTTs. When it fires, one new segment goes out,

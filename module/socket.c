@@ -477,7 +477,7 @@ static struct sk_buff *xtcp_new_data_skb(struct sock *sk)
 	XTCP_SKB_CB(skb)->seq = xs->write_seq;
 	XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
 	XTCP_SKB_CB(skb)->tcp_flags = TCPHDR_ACK;
-	sk_wmem_queued_add(sk, skb->truesize);
+	xtcp_wmem_charge(sk, skb->truesize);
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	if (!xs->send_head)
 		xs->send_head = skb;
@@ -502,6 +502,9 @@ static int xtcp_copy_to_skb(struct sock *sk, struct sk_buff *skb,
 	if (!merge && i >= MAX_SKB_FRAGS)
 		return 0;
 	copy = min_t(int, copy, pfrag->size - pfrag->offset);
+	/* The protocol's memory (mem_max) has room for it, or we wait. */
+	if (!sk_wmem_schedule(sk, copy))
+		return -ENOMEM;
 	if (copy_page_from_iter(pfrag->page, pfrag->offset, copy,
 				&msg->msg_iter) != copy)
 		return -EFAULT;
@@ -515,7 +518,7 @@ static int xtcp_copy_to_skb(struct sock *sk, struct sk_buff *skb,
 	skb->len += copy;
 	skb->data_len += copy;
 	skb->truesize += copy;
-	sk_wmem_queued_add(sk, copy);
+	xtcp_wmem_charge(sk, copy);
 	return copy;
 }
 
@@ -915,6 +918,17 @@ static struct proto xtcp_prot = {
 	.keepalive = xtcp_set_keepalive,
 	.backlog_rcv = xtcp_do_rcv,
 	.release_cb = xtcp_release_cb,
+	/* Global accounting, as tcp_prot's (mem.c). */
+	.memory_allocated = &xtcp_memory_allocated,
+	.per_cpu_fw_alloc = &xtcp_memory_per_cpu_fw_alloc,
+	.sysctl_mem = xtcp_sysctl_mem,
+	.memory_pressure = &xtcp_memory_pressure,
+	.enter_memory_pressure = xtcp_enter_memory_pressure,
+	.leave_memory_pressure = xtcp_leave_memory_pressure,
+	.orphan_count = &xtcp_orphan_count,
+	/* Buffers a socket keeps under pressure: TCP's tcp_wmem/rmem[0]. */
+	.sysctl_wmem_offset = offsetof(struct net, ipv4.sysctl_tcp_wmem),
+	.sysctl_rmem_offset = offsetof(struct net, ipv4.sysctl_tcp_rmem),
 };
 
 static int xtcp_create(struct net *net, struct socket *sock, int protocol,
@@ -979,6 +993,7 @@ int xtcp_socket_init(void)
 {
 	int ret;
 
+	xtcp_mem_update();
 	ret = proto_register(&xtcp_prot, 1);
 	if (ret) {
 		pr_err("cannot register the XTCP protocol (%d)\n", ret);

@@ -157,8 +157,8 @@ static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 	}
 	info->tcpi_ca_state = xs->ca_state;
 	info->tcpi_retransmits = xs->retransmits;
-	info->tcpi_probes = xs->probes_out;
-	info->tcpi_backoff = xs->retransmits;
+	info->tcpi_probes = max(xs->probes_out, xs->ka_probes_out);
+	info->tcpi_backoff = xs->backoff ? : xs->retransmits;
 	if (o->tstamp_ok)
 		info->tcpi_options |= TCPI_OPT_TIMESTAMPS;
 	if (o->sack_ok)

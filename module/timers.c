@@ -6,7 +6,9 @@
  * conversions:
  *  - rtx_timer retransmits the oldest unacknowledged SYN, SYN-ACK, data or
  *    FIN (RFC 6298), and doubles as the persist timer that probes a zero
- *    window when nothing is in flight;
+ *    window when nothing is in flight, as RACK's reordering timer and as
+ *    the tail loss probe timer: xtcp_sock.pending says which it is armed
+ *    for (Linux's icsk_pending);
  *  - sk->sk_timer ends orphaned FIN_WAIT_2 connections after fin_timeout
  *    and sends keepalive probes;
  *  - delack_timer sends an ACK that waited for data to ride on.
@@ -83,6 +85,7 @@ void xtcp_clear_timers(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	sk_stop_timer(sk, &xs->rtx_timer);
+	xs->pending = 0;
 	sk_stop_timer(sk, &sk->sk_timer);
 	sk_stop_timer(sk, &xs->delack_timer);
 	if (test_and_clear_bit(XTCP_RTX_DEFERRED, &xs->deferred))
@@ -95,40 +98,55 @@ void xtcp_clear_timers(struct sock *sk)
 		__sock_put(sk);
 }
 
-static void xtcp_rtx_arm(struct sock *sk, u8 mode, unsigned long timeout)
+static void xtcp_rtx_arm(struct sock *sk, enum xtcp_pending what,
+			 unsigned long timeout)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xs->rtx_mode = mode;
+	xs->pending = what;
 	sk_reset_timer(sk, &xs->rtx_timer, jiffies + timeout);
 }
 
-/* Something was sent: make sure a retransmission is scheduled. */
+/*
+ * The time-out proper, or the persist timer when nothing is in flight and
+ * data waits for the peer's window.
+ */
+static enum xtcp_pending xtcp_rtx_what(const struct xtcp_sock *xs)
+{
+	return xs->send_head && xs->snd_una == xs->snd_nxt ?
+	       XTCP_TIME_PROBE0 : XTCP_TIME_RETRANS;
+}
+
+/* Something was sent, or held back: make sure the timer is armed. */
 void xtcp_timer_on_send(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (!timer_pending(&xs->rtx_timer))
-		xtcp_rtx_arm(sk, XTCP_RTX_RTO, xs->rto);
+	/* Data left after probing: the time-out proper takes over. */
+	if (!timer_pending(&xs->rtx_timer) ||
+	    (xs->pending == XTCP_TIME_PROBE0 &&
+	     xtcp_rtx_what(xs) != XTCP_TIME_PROBE0))
+		xtcp_rtx_arm(sk, xtcp_rtx_what(xs), xs->rto);
 }
 
 /* RACK: an outstanding skb is due in @usecs (rack.c). */
 void xtcp_timer_reo(struct sock *sk, u32 usecs)
 {
-	xtcp_rtx_arm(sk, XTCP_RTX_REO, max(usecs_to_jiffies(usecs), 1UL));
+	xtcp_rtx_arm(sk, XTCP_TIME_REO_TIMEOUT, max(usecs_to_jiffies(usecs), 1UL));
 }
 
 /* TLP: a probe in @timeout jiffies unless an ACK comes (rack.c). */
 void xtcp_timer_pto(struct sock *sk, u32 timeout)
 {
-	xtcp_rtx_arm(sk, XTCP_RTX_PTO, max(timeout, 1U));
+	xtcp_rtx_arm(sk, XTCP_TIME_LOSS_PROBE, max(timeout, 1U));
 }
 
 bool xtcp_timer_reo_pending(const struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 
-	return xs->rtx_mode == XTCP_RTX_REO && timer_pending(&xs->rtx_timer);
+	return xs->pending == XTCP_TIME_REO_TIMEOUT &&
+	       timer_pending(&xs->rtx_timer);
 }
 
 /* RFC 6298 5.3: restart on every ACK of new data; stop when all is acked. */
@@ -139,15 +157,21 @@ void xtcp_timer_on_ack(struct sock *sk)
 	xs->retransmits = 0;
 	xs->retrans_stamp = 0;
 	xs->probes_out = 0;
-	if (xs->snd_una == xs->snd_nxt && !xs->send_head)
+	xs->backoff = 0;
+	xs->probes_tstamp = 0;
+	if (xs->snd_una == xs->snd_nxt && !xs->send_head) {
 		sk_stop_timer(sk, &xs->rtx_timer);
-	else
-		xtcp_rtx_arm(sk, XTCP_RTX_RTO, xs->rto);
+		xs->pending = 0;
+	} else {
+		xtcp_rtx_arm(sk, xtcp_rtx_what(xs), xs->rto);
+	}
 }
 
 void xtcp_timer_rearm_rtx(struct sock *sk)
 {
-	xtcp_rtx_arm(sk, XTCP_RTX_RTO, xtcp_sk(sk)->rto);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_rtx_arm(sk, xtcp_rtx_what(xs), xs->rto);
 }
 
 /* An orphan entered FIN_WAIT_2: it may wait fin_timeout for the FIN. */
@@ -189,6 +213,61 @@ static unsigned long xtcp_model_timeout(struct sock *sk, unsigned int boundary,
 		return ((2UL << boundary) - 1) * rto_base;
 	return ((2UL << thresh) - 1) * rto_base +
 	       (unsigned long)(boundary - thresh) * xtcp_rto_max(sk);
+}
+
+/*
+ * Retransmissions an orphan makes (tcp_orphan_retries()): the knob, with
+ * 0 meaning 8 while the RTO has not reached rto_max_ms (@alive); none
+ * past that if an ICMP error came.
+ */
+static unsigned int xtcp_orphan_retries(struct sock *sk, bool alive)
+{
+	unsigned int retries = xtcp_knob(sock_net(sk),
+					 XTCP_KNOB_orphan_retries);
+
+	if (READ_ONCE(sk->sk_err_soft) && !alive)
+		retries = 0;
+	if (!retries && alive)
+		retries = 8;
+	return retries;
+}
+
+/* The retransmissions since retrans_stamp took @boundary back-offs. */
+static bool xtcp_retrans_timed_out(struct sock *sk, unsigned int boundary)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	return xs->retrans_stamp &&
+	       time_after_eq(jiffies, xs->retrans_stamp +
+			     xtcp_model_timeout(sk, boundary,
+						xtcp_rto_min(sk)));
+}
+
+/* The RTO backed off by the zero window probes sent, in jiffies. */
+static u64 xtcp_probe_rto(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	return (u64)max(xs->rto, xtcp_rto_min(sk)) << min_t(u8, xs->backoff, 31);
+}
+
+/*
+ * When the next zero window probe goes (tcp_probe0_when()): the backed
+ * off RTO up to rto_max_ms, and no later than TCP_USER_TIMEOUT runs out
+ * (tcp_clamp_probe0_to_user_timeout()).
+ */
+static unsigned long xtcp_probe0_when(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long when = min_t(u64, xtcp_probe_rto(sk), xtcp_rto_max(sk));
+
+	if (xs->user_timeout && xs->probes_tstamp) {
+		unsigned long limit = msecs_to_jiffies(xs->user_timeout);
+		unsigned long spent = jiffies - xs->probes_tstamp;
+
+		when = min(when, max(limit > spent ? limit - spent : 0, 2UL));
+	}
+	return max(when, 1UL);
 }
 
 static void xtcp_write_err(struct sock *sk, int err)
@@ -234,13 +313,17 @@ static bool xtcp_write_timeout(struct sock *sk)
 		return true;
 	}
 
-	if (sock_flag(sk, SOCK_DEAD))
-		boundary = xtcp_knob(net, XTCP_KNOB_orphan_retries) ? : 8;
-	else
+	if (sock_flag(sk, SOCK_DEAD)) {
+		bool alive = xs->rto < xtcp_rto_max(sk);
+
+		boundary = xtcp_orphan_retries(sk, alive);
+		if (xtcp_out_of_resources(sk, alive ||
+					  !xtcp_retrans_timed_out(sk, boundary)))
+			return true;
+	} else {
 		boundary = xtcp_knob(net, XTCP_KNOB_retries2);
-	if (!xs->user_timeout && xs->retrans_stamp &&
-	    time_after_eq(jiffies, xs->retrans_stamp +
-			  xtcp_model_timeout(sk, boundary, xtcp_rto_min(sk)))) {
+	}
+	if (!xs->user_timeout && xtcp_retrans_timed_out(sk, boundary)) {
 		xtcp_write_err(sk, ETIMEDOUT);
 		return true;
 	}
@@ -252,7 +335,7 @@ static void xtcp_backoff(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->rto = min(xs->rto << 1, xtcp_rto_max(sk));
-	xtcp_rtx_arm(sk, XTCP_RTX_RTO, xs->rto);
+	xtcp_rtx_arm(sk, xtcp_rtx_what(xs), xs->rto);
 }
 
 /*
@@ -265,59 +348,85 @@ static void xtcp_persist_timeout(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = xs->send_head;
-	unsigned int max_probes;
+	unsigned int max_probes, retries2;
 	u32 room;
 
 	room = xs->snd_una + xs->snd_wnd - XTCP_SKB_CB(skb)->seq;
 	if ((s32)room > 0 && room < skb->len)
 		xtcp_fragment(sk, skb, room, xtcp_current_mss(sk));
 	__xtcp_push_pending(sk, XTCP_NAGLE_PUSH);
-	if (!xs->send_head || xs->snd_una != xs->snd_nxt)
-		return;		/* the window opened */
-
-	if (xs->user_timeout && xs->probes_out && xs->retrans_stamp &&
-	    time_after_eq(jiffies, xs->retrans_stamp +
-			  msecs_to_jiffies(xs->user_timeout))) {
-		xtcp_write_err(sk, ETIMEDOUT);
+	if (!xs->send_head || xs->snd_una != xs->snd_nxt) {
+		/* The window opened. */
+		xs->probes_out = 0;
+		xs->probes_tstamp = 0;
+		xs->backoff = 0;
 		return;
 	}
-	if (!xs->probes_out)
-		xs->retrans_stamp = jiffies;
 
-	max_probes = xtcp_knob(sock_net(sk), XTCP_KNOB_retries2);
-	if (sock_flag(sk, SOCK_DEAD))
-		max_probes = xtcp_knob(sock_net(sk),
-				       XTCP_KNOB_orphan_retries) ? : 8;
-	if (xs->probes_out >= max_probes) {
-		xtcp_write_err(sk, ETIMEDOUT);
-		return;
+	/*
+	 * RFC 1122 4.2.2.17: a peer that answers the probes keeps the
+	 * connection open however long its window stays shut, so every
+	 * ACK resets probes_out (input.c). But the back-off only grows,
+	 * and the time since the first probe counts: TCP_USER_TIMEOUT ends
+	 * the connection after that long, and an orphan dies once the probes
+	 * are rto_max_ms apart (tcp_probe_timer()).
+	 */
+	if (!xs->probes_tstamp)
+		xs->probes_tstamp = jiffies ? : 1;
+	else if (xs->user_timeout &&
+		 time_after_eq(jiffies, xs->probes_tstamp +
+			       msecs_to_jiffies(xs->user_timeout)))
+		goto abort;
+
+	retries2 = xtcp_knob(sock_net(sk), XTCP_KNOB_retries2);
+	max_probes = retries2;
+	if (sock_flag(sk, SOCK_DEAD)) {
+		bool alive = xtcp_probe_rto(sk) < xtcp_rto_max(sk);
+
+		max_probes = xtcp_orphan_retries(sk, alive);
+		if (!alive && xs->backoff >= max_probes)
+			goto abort;
+		if (xtcp_out_of_resources(sk, true))
+			return;
 	}
+	if (xs->probes_out >= max_probes)
+		goto abort;
 	xs->probes_out++;
+	if (xs->backoff < retries2)
+		xs->backoff++;
 	xtcp_send_keepalive_probe(sk);
-	xtcp_backoff(sk);
+	xtcp_rtx_arm(sk, XTCP_TIME_PROBE0, xtcp_probe0_when(sk));
+	return;
+abort:
+	xtcp_write_err(sk, ETIMEDOUT);
 }
 
 static void xtcp_rtx_timeout(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	enum xtcp_pending what = xs->pending;
 	struct sk_buff *skb;
 
+	xs->pending = 0;
 	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
 		return;
 	skb = skb_peek(&sk->sk_write_queue);
 	if (!skb)
 		return;
+	/* Nothing in flight: whatever it was armed for, probe the window. */
 	if (skb == xs->send_head) {
 		xtcp_persist_timeout(sk);
 		return;
 	}
-	switch (xs->rtx_mode) {
-	case XTCP_RTX_REO:
+	switch (what) {
+	case XTCP_TIME_REO_TIMEOUT:
 		xtcp_rack_reo_timeout(sk);
 		return;
-	case XTCP_RTX_PTO:
+	case XTCP_TIME_LOSS_PROBE:
 		xtcp_tlp_probe(sk);
 		return;
+	default:
+		break;
 	}
 	if (xtcp_write_timeout(sk))
 		return;
@@ -371,15 +480,15 @@ static void xtcp_keepalive_timeout(struct sock *sk)
 		sk_reset_timer(sk, &sk->sk_timer, jiffies + ktime - idle);
 		return;
 	}
-	if (xs->probes_out >= xtcp_keepalive_probes(sk) ||
-	    (xs->user_timeout && xs->probes_out &&
+	if (xs->ka_probes_out >= xtcp_keepalive_probes(sk) ||
+	    (xs->user_timeout && xs->ka_probes_out &&
 	     time_after_eq(jiffies, xs->rcv_tstamp +
 			   msecs_to_jiffies(xs->user_timeout)))) {
 		xtcp_send_active_reset(sk, GFP_ATOMIC);
 		xtcp_write_err(sk, ETIMEDOUT);
 		return;
 	}
-	xs->probes_out++;
+	xs->ka_probes_out++;
 	xtcp_send_keepalive_probe(sk);
 	sk_reset_timer(sk, &sk->sk_timer, jiffies + intvl);
 }

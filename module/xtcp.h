@@ -126,6 +126,8 @@ enum xtcp_mib_field {
 	XTCP_MIB_XFRMPOLICYDROP,
 	XTCP_MIB_FILTERDROP,
 	XTCP_MIB_WQUEUETOOBIG,
+	XTCP_MIB_ABORTONMEMORY,
+	XTCP_MIB_MEMORYPRESSURES,
 	XTCP_MIB_MAX
 };
 
@@ -265,11 +267,15 @@ struct xtcp_listen_queue {
 	u32 last_overflow;
 };
 
-/* What rtx_timer does when it fires (timers.c). */
-enum {
-	XTCP_RTX_RTO,		/* retransmission time-out, or persist */
-	XTCP_RTX_REO,		/* RACK reordering window over (rack.c) */
-	XTCP_RTX_PTO,		/* tail loss probe (rack.c) */
+/*
+ * What rtx_timer is armed for (xtcp_sock.pending, timers.c), as Linux's
+ * icsk_pending: 0 while it is not armed.
+ */
+enum xtcp_pending {
+	XTCP_TIME_RETRANS = 1,	/* retransmission time-out (RFC 6298) */
+	XTCP_TIME_PROBE0,	/* zero window probe, nothing in flight */
+	XTCP_TIME_REO_TIMEOUT,	/* RACK reordering window over (rack.c) */
+	XTCP_TIME_LOSS_PROBE,	/* tail loss probe (rack.c) */
 };
 
 /* Timer work deferred to ->release_cb while a user owns the socket. */
@@ -372,7 +378,7 @@ struct xtcp_sock {
 	bool rack_reord;	/* the peer saw reordering (D-SACK) */
 	bool tlp_retrans;	/* the probe out was a retransmission */
 	u32 tlp_high_seq;	/* snd_nxt when it went, 0: no probe out */
-	u8 rtx_mode;		/* what rtx_timer does (XTCP_RTX_*) */
+	u8 pending;		/* what rtx_timer is armed for (XTCP_TIME_*) */
 	u64 cc_priv[6];		/* the algorithm's own state */
 
 	/* Sending: Nagle (XTCP_NAGLE_*), MSS set by TCP_MAXSEG. */
@@ -413,7 +419,11 @@ struct xtcp_sock {
 	u32 rtt_min;		/* us */
 	unsigned long last_data_sent;	/* jiffies */
 	unsigned long last_data_recv;
-	u8 probes_out;		/* unanswered keepalive probes */
+	u8 probes_out;		/* unanswered zero window probes */
+	u8 backoff;		/* zero window probes sent: their back-off */
+	unsigned long probes_tstamp;	/* jiffies of the first, 0: none */
+	u8 ka_probes_out;	/* unanswered keepalive probes */
+	bool orphan;		/* counted in xtcp_orphan_count (mem.c) */
 	unsigned long retrans_stamp;	/* first retransmission, jiffies */
 	unsigned long rcv_tstamp;	/* last segment from the peer */
 	u32 last_oow_ack_time;	/* jiffies of the last answer to an
@@ -503,6 +513,7 @@ void xtcp_netns_exit(void);
 /* ctrl.c */
 int xtcp_ctrl_net_init(struct xtcp_net *xn);
 void xtcp_ctrl_net_exit(struct xtcp_net *xn);
+int xtcp_init_knob(enum xtcp_knob k);
 
 /* socket.c */
 int xtcp_socket_init(void);
@@ -719,6 +730,25 @@ int xtcp_mib_net_init(struct xtcp_net *xn);
 void xtcp_mib_net_exit(struct xtcp_net *xn);
 int xtcp_mib_proc_init(struct net *net);
 void xtcp_mib_proc_exit(struct net *net);
+
+/* mem.c */
+extern atomic_long_t xtcp_memory_allocated;
+DECLARE_PER_CPU(int, xtcp_memory_per_cpu_fw_alloc);
+extern long xtcp_sysctl_mem[3];
+extern unsigned long xtcp_memory_pressure;
+DECLARE_PER_CPU(unsigned int, xtcp_orphan_count);
+void xtcp_mem_update(void);
+void xtcp_enter_memory_pressure(struct sock *sk);
+void xtcp_leave_memory_pressure(struct sock *sk);
+long xtcp_memory_pages(void);
+int xtcp_orphans(void);
+void xtcp_orphan_add(struct sock *sk);
+void xtcp_orphan_del(struct sock *sk);
+void xtcp_wmem_charge(struct sock *sk, int delta);
+bool xtcp_check_oom(struct sock *sk, int shift);
+bool xtcp_out_of_resources(struct sock *sk, bool do_reset);
+int xtcp_mem_proc_init(struct net *net);
+void xtcp_mem_proc_exit(struct net *net);
 
 /* proc.c */
 int xtcp_proc_net_init(struct net *net);

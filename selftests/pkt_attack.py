@@ -31,6 +31,10 @@ comes back on the wire and in the counters.
 - A peer with a tiny MSS that SACKs every other segment of the flight
   gets segments of min_snd_mss (48 bytes) and cannot make the write queue
   grow past twice the send buffer (CVE-2019-11478, CVE-2019-11479).
+- A peer that answers every zero window probe and never opens its window
+  cannot keep a connection forever: TCP_USER_TIMEOUT fires, an orphan dies
+  once its probes are RTO_MAX apart, 1000 such orphans die on time and
+  their memory returns, and orphans beyond max_orphans are reset.
 """
 
 import ctypes
@@ -1151,6 +1155,259 @@ def sack_fragments_bounded(peer):
     c.send(RST, ack=0)
 
 
+# ------------------------------------------------- zero window orphans (12)
+
+TCP_USER_TIMEOUT = 18
+ZW_PPORT, ZW_IRS = 6000, 7000000
+
+
+def global_knob(name, val=None):
+    """A global knob: xtcp's module parameter, TCP's initial-namespace
+    net.ipv4.tcp_<name> (max_orphans is global in both)."""
+    if P.BASELINE:
+        path = "/proc/sys/net/ipv4/tcp_" + name
+        if val is None:
+            out = os.popen("nsenter -t 1 -n cat %s" % path).read().split()
+            return int(out[0]) if out else None
+        P.sh("nsenter -t 1 -n sh -c 'echo %d > %s'" % (val, path))
+        return None
+    path = "/sys/module/xtcp/parameters/" + name
+    if val is None:
+        return P.read_int(path, None)
+    P.write_file(path, val)
+    return None
+
+
+def sockstat():
+    """{"orphan": n, "mem": pages} of the stack, all namespaces together.
+
+    TCP: the TCP line of /proc/net/sockstat (mem leaves out up to
+    net.core.mem_pcpu_rsv pages per CPU held in per-CPU reserves). xtcp:
+    /proc/net/xtcp_sockstat (exact); without it (an xtcp with no global
+    accounting) orphans are counted from /proc/net/xtcp and mem is None.
+    """
+    path = "/proc/net/sockstat" if P.BASELINE else "/proc/net/xtcp_sockstat"
+    try:
+        with open(path) as f:
+            for line in f:
+                w = line.split()
+                if w and w[0] in ("TCP:", "XTCP:"):
+                    d = dict(zip(w[1::2], w[2::2]))
+                    return {"orphan": int(d["orphan"]), "mem": int(d["mem"])}
+    except OSError:
+        pass
+    return {"orphan": sum(r["state"] != S["TIME_WAIT"] and not r["rx"]
+                          for r in P.proc_rows()), "mem": None}
+
+
+def mem_slack():
+    """Pages kernel TCP's count may keep in per-CPU reserves; xtcp's count
+    is exact."""
+    if not P.BASELINE:
+        return 0
+    return P.read_int("/proc/sys/net/core/mem_pcpu_rsv", 256) * os.cpu_count()
+
+
+class ZeroWindowPeer:
+    """Many connections from the stack to the peer, whose window stays 0.
+
+    The peer answers each SYN with a SYN-ACK offering window 0 and every
+    zero window probe (sequence snd_una - 1) with an ACK, window 0:
+    forever alive, never taking a byte. Connections are keyed by local
+    port.
+    """
+
+    def __init__(self, peer):
+        self.peer = peer
+        self.conns = {}
+        self.rsts = 0
+        self.probes = 0
+
+    def handle(self, s):
+        c = self.conns.get(s.sport)
+        if s.flags & SYN:
+            c = self.conns.setdefault(s.sport, {"iss": s.seq, "est": False,
+                                                "rst": False})
+            self.peer.send(ZW_PPORT, s.sport, ZW_IRS, s.seq + 1, SYN | ACK,
+                           0, opt_mss(1460))
+        elif c is None:
+            return
+        elif s.flags & RST:
+            if not c["rst"]:
+                self.rsts += 1
+            c["rst"] = True
+        elif s.seq == c["iss"] and not s.payload:
+            self.probes += 1
+            self.peer.send(ZW_PPORT, s.sport, ZW_IRS + 1, c["iss"] + 1, ACK,
+                           0)
+        elif s.seq == c["iss"] + 1 and s.flags & ACK:
+            c["est"] = True
+
+    def drain(self):
+        """Handle what the tun holds now, without waiting."""
+        while select.select([self.peer.fd], [], [], 0)[0]:
+            s = self.peer.recv(0.01)
+            if s is None:
+                return
+            self.handle(s)
+
+    def pump(self, until, limit, what):
+        """Answer segments until until() holds (checked every 0.1 s)."""
+        end = time.monotonic() + limit
+        next_check = 0
+        while True:
+            now = time.monotonic()
+            if now >= next_check:
+                if until():
+                    return now
+                next_check = now + 0.1
+            if now > end:
+                raise Fail("timed out waiting for " + what)
+            s = self.peer.recv(0.05)
+            if s is not None:
+                self.handle(s)
+
+    def open(self, n, user_timeout=0):
+        """n connections, each with 1000 bytes that the window holds back."""
+        fds = []
+        start = time.monotonic()
+        for _ in range(n):
+            fd = xsocket(nonblock=True)
+            if user_timeout:
+                setsockopt_int(fd, P.SOL_TCP, TCP_USER_TIMEOUT, user_timeout)
+            err = xconnect(fd, P.PEER, ZW_PPORT)
+            check(err == errno.EINPROGRESS, "connect: %s"
+                  % errno.errorcode.get(err, err))
+            fds.append(fd)
+            self.drain()
+        self.pump(lambda: sum(c["est"] for c in self.conns.values()) >= n,
+                  60 + n * 0.2, "%d connections" % n)
+        if n > 1:
+            print("# %s: %d connections in %.1f s"
+                  % (P.stack_name(), n, time.monotonic() - start), flush=True)
+        for fd in fds:
+            check(os.write(fd, pattern(1000)) == 1000, "write")
+        return fds
+
+
+def zero_window_user_timeout(peer):
+    """TCP_USER_TIMEOUT ends a connection whose peer answers every zero
+    window probe and never opens its window (tcp_probe_timer())."""
+    zw = ZeroWindowPeer(peer)
+    before = counters()
+    (fd,) = zw.open(1, user_timeout=1500)
+    start = time.monotonic()
+    zw.pump(lambda: so_error_peek(fd), 30, "ETIMEDOUT")
+    took = time.monotonic() - start
+    got = so_error(fd)
+    check(got == errno.ETIMEDOUT, "SO_ERROR %s, not ETIMEDOUT"
+          % errno.errorcode.get(got, got))
+    print("# %s: user timeout 1.5 s fired after %.1f s, %d probes answered"
+          % (P.stack_name(), took, zw.probes), flush=True)
+    check(zw.probes >= 2, "only %d probes before the time-out" % zw.probes)
+    check_delta(before, "AbortOnTimeout", 1)
+    os.close(fd)
+
+
+def so_error_peek(fd):
+    p = select.poll()
+    p.register(fd, select.POLLERR)
+    return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in p.poll(0))
+
+
+def zero_window_orphan_dies(peer):
+    """An orphan whose peer answers every zero window probe with window 0
+    dies once its backed-off probes are RTO_MAX apart (orphan_retries 0,
+    tcp_probe_timer()) instead of living forever."""
+    if P.BASELINE and not os.environ.get("XTCP_PKT_SLOW"):
+        raise Skip("kernel TCP's TCP_RTO_MAX is a fixed 120 s: the orphan "
+                   "takes about 4 minutes (XTCP_PKT_SLOW=1 runs it)")
+    knob("orphan_retries", 0)
+    knob("rto_max_ms", 1600)
+    zw = ZeroWindowPeer(peer)
+    before = counters()
+    (fd,) = zw.open(1)
+    lport = xname(fd)[1]
+    os.close(fd)
+    start = time.monotonic()
+    zw.pump(lambda: state_of(lport) is None, 400 if P.BASELINE else 60,
+            "the orphan to die")
+    print("# %s: the orphan died %.1f s after close(), %d probes answered"
+          % (P.stack_name(), time.monotonic() - start, zw.probes), flush=True)
+    check(zw.probes >= 3, "only %d probes before it died" % zw.probes)
+    check_delta(before, "AbortOnTimeout", 1)
+
+
+def many_zero_window_orphans(peer):
+    """1000 orphans facing a zero window die on time (TCP_USER_TIMEOUT)
+    and their memory returns to the protocol's count."""
+    n, ut = 1000, 3000
+    old_max = global_knob("max_orphans")
+    if old_max is not None:
+        global_knob("max_orphans", max(old_max, 4 * n))
+    try:
+        zw = ZeroWindowPeer(peer)
+        before, base = counters(), sockstat()
+        fds = zw.open(n, user_timeout=ut)
+        for fd in fds:
+            os.close(fd)
+        closed = time.monotonic()
+        peak = sockstat()
+        print("# %s: %d orphans: orphan count %d, mem %s pages (before: %d, "
+              "%s)" % (P.stack_name(), n, peak["orphan"], peak["mem"],
+                       base["orphan"], base["mem"]), flush=True)
+        check(peak["orphan"] >= base["orphan"] + n,
+              "orphan count %d after %d closes" % (peak["orphan"], n))
+        zw.pump(lambda: sockstat()["orphan"] <= base["orphan"], 120,
+                "the orphans to die")
+        took = time.monotonic() - closed
+        check(peak["mem"] is not None, "no memory accounting")
+        check(peak["mem"] >= base["mem"] + n // 4 - mem_slack() // 4,
+              "mem %d pages with %d orphans holding data"
+              % (peak["mem"], n))
+        slack = mem_slack()
+        wait_until(lambda: sockstat()["mem"] <= base["mem"] + slack,
+                   "the memory to return", 30)
+        after = sockstat()
+        print("# %s: all died %.1f s after the last close (user timeout "
+              "%.1f s); %d probes answered; mem %d pages after (slack %d)"
+              % (P.stack_name(), took, ut / 1000, zw.probes, after["mem"],
+                 slack), flush=True)
+        check(delta(before, "AbortOnTimeout") >= n,
+              "AbortOnTimeout went up by %d, not %d"
+              % (delta(before, "AbortOnTimeout"), n))
+    finally:
+        if old_max is not None:
+            global_knob("max_orphans", old_max)
+
+
+def max_orphans_resets(peer):
+    """Beyond max_orphans, orphans are reset, at close() or at their next
+    time-out (tcp_check_oom(), tcp_out_of_resources(): TCPAbortOnMemory)."""
+    n, limit = 24, 8
+    old_max = global_knob("max_orphans")
+    check(old_max is not None, "no max_orphans knob")
+    zw = ZeroWindowPeer(peer)
+    fds = zw.open(n, user_timeout=4000)
+    base = sockstat()
+    before = counters()
+    global_knob("max_orphans", limit)
+    try:
+        for fd in fds:
+            os.close(fd)
+        zw.pump(lambda: zw.rsts >= n - limit, 30,
+                "the orphans beyond %d to be reset" % limit)
+        got = delta(before, "AbortOnMemory")
+        print("# %s: %d orphans, max %d: %d reset, AbortOnMemory +%d"
+              % (P.stack_name(), n, limit, zw.rsts, got), flush=True)
+        check(n - limit <= got <= n, "AbortOnMemory went up by %d" % got)
+        check(zw.rsts == got, "%d RSTs for %d aborts" % (zw.rsts, got))
+    finally:
+        global_knob("max_orphans", old_max)
+    zw.pump(lambda: sockstat()["orphan"] <= base["orphan"], 60,
+            "the other orphans to die")
+
+
 SCENARIOS = [
     challenge_ack_per_connection, challenge_ack_namespace_budget,
     out_of_window_answers_rate_limited, paws_answers_rate_limited,
@@ -1163,6 +1420,8 @@ SCENARIOS = [
     proc_table_read_in_small_pieces, connect_again_after_failure,
     listener_lookup_cost_flat, time_wait_memory_bounded,
     sack_fragments_bounded, cwnd_grows_only_when_used,
+    zero_window_user_timeout, zero_window_orphan_dies,
+    many_zero_window_orphans, max_orphans_resets,
 ]
 
 

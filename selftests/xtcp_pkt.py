@@ -327,7 +327,8 @@ TCP_KNOBS = {"fin_timeout": "tcp_fin_timeout",
              "rack": "tcp_recovery", "tlp": "tcp_early_retrans",
              "invalid_ratelimit": "tcp_invalid_ratelimit",
              "challenge_ack_limit": "tcp_challenge_ack_limit",
-             "min_snd_mss": "tcp_min_snd_mss"}
+             "min_snd_mss": "tcp_min_snd_mss",
+             "max_orphans": "tcp_max_orphans"}
 
 # Baseline: xtcp counter names and where kernel TCP counts the same.
 TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
@@ -354,7 +355,10 @@ TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
                 "ZeroWindowDrop": "TcpExt.TCPZeroWindowDrop",
                 "MinTTLDrop": "TcpExt.TCPMinTTLDrop",
                 "AcceptQueueDrop": "TcpExt.ListenOverflows",
-                "WqueueTooBig": "TcpExt.TCPWqueueTooBig"}
+                "WqueueTooBig": "TcpExt.TCPWqueueTooBig",
+                "AbortOnTimeout": "TcpExt.TCPAbortOnTimeout",
+                "AbortOnMemory": "TcpExt.TCPAbortOnMemory",
+                "MemoryPressures": "TcpExt.TCPMemoryPressures"}
 
 
 def knob(name, val=None):
