@@ -174,8 +174,8 @@ bool xtcp_out_of_resources(struct sock *sk, bool do_reset)
 /* /proc/net/xtcp_sockstat, as the TCP line of /proc/net/sockstat. */
 static int xtcp_sockstat_show(struct seq_file *seq, void *v)
 {
-	seq_printf(seq, "XTCP: orphan %d mem %ld pressure %d\n",
-		   xtcp_orphans(), xtcp_memory_pages(),
+	seq_printf(seq, "XTCP: orphan %d tw %ld mem %ld pressure %d\n",
+		   xtcp_orphans(), xtcp_tw_count(), xtcp_memory_pages(),
 		   !!READ_ONCE(xtcp_memory_pressure));
 	return 0;
 }

@@ -113,6 +113,7 @@ struct xtcp_tw_cpu {
 
 static DEFINE_PER_CPU(struct xtcp_tw_cpu, xtcp_tw_cpus);
 static struct kmem_cache *xtcp_tw_cache;
+static atomic_long_t xtcp_tw_allocated = ATOMIC_LONG_INIT(0);
 
 static const struct rhashtable_params xtcp_tw_params = {
 	.key_len = sizeof(struct xtcp_tuple),
@@ -134,6 +135,13 @@ static struct net *xtcp_tw_net(const struct xtcp_tw *tw)
 static void xtcp_tw_free_rcu(struct rcu_head *head)
 {
 	kmem_cache_free(xtcp_tw_cache, container_of(head, struct xtcp_tw, rcu));
+	atomic_long_dec(&xtcp_tw_allocated);
+}
+
+/* Entries allocated, all namespaces: live ones and those not yet freed. */
+long xtcp_tw_count(void)
+{
+	return atomic_long_read(&xtcp_tw_allocated);
 }
 
 static bool xtcp_tw_dead(const struct xtcp_tw *tw)
@@ -372,6 +380,7 @@ void xtcp_time_wait(struct sock *sk)
 		XTCP_INC_STATS(net, XTCP_MIB_TWNOMEM);
 		goto done;
 	}
+	atomic_long_inc(&xtcp_tw_allocated);
 
 	tw->tuple = xs->tuple;
 	tw->snd_nxt = xs->snd_nxt;
@@ -714,6 +723,7 @@ static unsigned int xtcp_tw_bucket_free(struct xtcp_tw_bucket *b)
 	hlist_for_each_entry_safe(tw, tmp, &b->entries, bucket_node) {
 		hlist_del(&tw->bucket_node);
 		kmem_cache_free(xtcp_tw_cache, tw);
+		atomic_long_dec(&xtcp_tw_allocated);
 		n++;
 	}
 	kfree(b);

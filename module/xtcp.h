@@ -724,6 +724,7 @@ int xtcp_tw_check_reuse(struct sock *sk, const struct xtcp_tuple *t);
 int xtcp_tw_seq_show(struct seq_file *seq, struct hlist_node *node,
 		     loff_t i);
 size_t xtcp_tw_entry_size(void);
+long xtcp_tw_count(void);
 
 /* mib.c */
 int xtcp_mib_net_init(struct xtcp_net *xn);
