@@ -267,18 +267,24 @@ def syn_recv_duplicate_syn_rate_limited(peer):
     os.close(xaccept(lfd))
 
 
-def time_wait_answers(peer):
-    """TIME_WAIT: a bare ACK at rcv_nxt is taken silently; other ACKs get
-    one answer per invalid_ratelimit; a FIN again is always answered.
-    Before: xtcp answered every segment.
-    """
-    knob("invalid_ratelimit", 5000)
+def enter_time_wait(peer):
+    """A connection we close first: our FIN, the peer's FIN, our last ACK."""
     c = P.active_open(peer)
     os.close(c.fd)
     c.expect(FIN | ACK, seq=c.iss + 1)
     c.rcv += 1
     c.send(FIN | ACK)
     c.expect(ACK, seq=c.rcv, ack=c.snd)
+    return c
+
+
+def time_wait_answers(peer):
+    """TIME_WAIT: a bare ACK at rcv_nxt is taken silently; other ACKs get
+    one answer per invalid_ratelimit; a FIN again is always answered.
+    Before: xtcp answered every segment.
+    """
+    knob("invalid_ratelimit", 5000)
+    c = enter_time_wait(peer)
     check(c.state() == S["TIME_WAIT"], "not TIME_WAIT")
     b = counters()
     c.send(ACK)
@@ -873,12 +879,7 @@ def time_wait_memory_bounded(peer):
     start = tw_slab_objects()
     b = counters()
     for _ in range(300):
-        c = P.active_open(peer)
-        os.close(c.fd)
-        c.expect(FIN | ACK, seq=c.iss + 1)
-        c.rcv += 1
-        c.send(FIN | ACK)
-        c.expect(ACK, seq=c.rcv, ack=c.snd)
+        c = enter_time_wait(peer)
         c.send(RST, seq=c.snd)
     wait_until(lambda: not [r for r in P.proc_rows()
                             if r["state"] == S["TIME_WAIT"]],
