@@ -86,8 +86,7 @@ static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
 	long rtt = -1;
 	u32 acked = 0;
 
-	while ((skb = skb_peek(&sk->sk_write_queue)) &&
-	       skb != xs->send_head) {
+	while ((skb = xtcp_rtx_head(sk))) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
 		if (after(cb->end_seq, ack)) {
@@ -110,7 +109,7 @@ static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
 		if (!cb->sacked)
 			xtcp_rack_advance(sk, skb);
 		xtcp_skb_unaccount(xs, skb);
-		__skb_unlink(skb, &sk->sk_write_queue);
+		xtcp_rtx_unlink(sk, skb);
 		xtcp_free_skb(sk, skb);
 	}
 

@@ -95,12 +95,10 @@ static u32 xtcp_rack_detect(struct sock *sk)
 	struct sk_buff *skb;
 	u32 wait = 0;
 
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	for (skb = xtcp_rtx_head(sk); skb; skb = skb_rb_next(skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		u64 sent = skb->tstamp;
 
-		if (skb == xs->send_head)
-			break;
 		/* SACKed, or lost and waiting to go again. */
 		if (cb->sacked || (cb->lost && !cb->retrans) || !sent)
 			continue;
@@ -189,20 +187,17 @@ void xtcp_tlp_schedule(struct sock *sk)
 /* The last sent skb, cut so that its last segment stands alone. */
 static struct sk_buff *xtcp_tlp_last_segment(struct sock *sk)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb;
+	struct sk_buff *skb = xtcp_rtx_tail(sk);
 	u32 mss;
 
-	skb = xs->send_head ? xs->send_head->prev :
-			      skb_peek_tail(&sk->sk_write_queue);
-	if (!skb || skb == (struct sk_buff *)&sk->sk_write_queue)
+	if (!skb)
 		return NULL;
 	if (xtcp_skb_pcount(skb) < 2)
 		return skb;
 	mss = xtcp_skb_mss(sk, skb);
 	if (xtcp_fragment(sk, skb, rounddown(skb->len - 1, mss), mss))
 		return NULL;
-	return skb->next;
+	return skb_rb_next(skb);
 }
 
 /* RFC 8985 7.3: the probe time-out fired. The RTO follows. */

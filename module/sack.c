@@ -2,7 +2,8 @@
 /*
  * xtcp: the sender's scoreboard and loss recovery.
  *
- * Every sent skb of the write queue carries three marks in its control
+ * Every sent skb (the retransmission queue, an rb-tree by sequence)
+ * carries three marks in its control
  * block: sacked (the peer holds it, RFC 2018), lost (deemed lost, to be
  * sent again) and retrans (sent again since it was marked lost). The
  * socket counts them in sacked_out, lost_out and retrans_out next to
@@ -25,18 +26,6 @@
 #include <net/tcp.h>
 
 #include "xtcp.h"
-
-/* The last skb that was sent, or NULL. */
-static struct sk_buff *xtcp_last_sent(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb;
-
-	if (!xs->send_head)
-		return skb_peek_tail(&sk->sk_write_queue);
-	skb = xs->send_head->prev;
-	return skb == (struct sk_buff *)&sk->sk_write_queue ? NULL : skb;
-}
 
 static void xtcp_mark_skb_lost(struct xtcp_sock *xs, struct sk_buff *skb)
 {
@@ -97,15 +86,20 @@ static bool xtcp_sack_split(struct sock *sk, struct sk_buff *skb, u32 start,
 	return len && !xtcp_fragment(sk, skb, len, mss);
 }
 
+/*
+ * Tag what [@start, @end) covers. The first skb it touches is looked up
+ * in the rb-tree (tcp_sacktag_bsearch()), so the work is in the skbs of
+ * the block, not in those below it.
+ */
 static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	for (skb = xtcp_rtx_find(sk, start); skb; skb = skb_rb_next(skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-		if (skb == xs->send_head || !before(cb->seq, end))
+		if (!before(cb->seq, end))
 			break;
 		if (cb->sacked || !after(cb->end_seq, start))
 			continue;
@@ -177,14 +171,13 @@ void xtcp_enter_recovery(struct sock *sk)
 void xtcp_mark_lost(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb = xtcp_last_sent(sk), *head;
+	struct sk_buff *skb = xtcp_rtx_tail(sk), *head;
 	u32 above = 0;
 
 	if (!skb)
 		return;
 	if (xs->rx_opt.sack_ok && xs->sacked_out) {
-		for (; skb != (struct sk_buff *)&sk->sk_write_queue;
-		     skb = skb->prev) {
+		for (; skb; skb = skb_rb_prev(skb)) {
 			if (XTCP_SKB_CB(skb)->sacked)
 				above += xtcp_skb_pcount(skb);
 			else if (above >= XTCP_DUPTHRESH)
@@ -192,9 +185,7 @@ void xtcp_mark_lost(struct sock *sk)
 		}
 	}
 	/* Of the head, the first segment is lost. */
-	head = skb_peek(&sk->sk_write_queue);
-	if (!head || head == xs->send_head)
-		return;
+	head = xtcp_rtx_head(sk);
 	if (xtcp_skb_pcount(head) > 1 && !XTCP_SKB_CB(head)->lost &&
 	    !XTCP_SKB_CB(head)->sacked)
 		xtcp_fragment(sk, head, xtcp_skb_mss(sk, head),
@@ -213,11 +204,9 @@ void xtcp_mark_all_lost(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	for (skb = xtcp_rtx_head(sk); skb; skb = skb_rb_next(skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-		if (skb == xs->send_head)
-			break;
 		if (cb->retrans) {
 			cb->retrans = 0;
 			xs->retrans_out -= cb->pcount;
@@ -243,12 +232,10 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 
 	if (xs->lost_out <= xs->retrans_out)
 		return;
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	for (skb = xtcp_rtx_head(sk); skb; skb = skb_rb_next(skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		u32 in_flight = xtcp_packets_in_flight(xs);
 
-		if (skb == xs->send_head)
-			break;
 		if (!cb->lost || cb->retrans)
 			continue;
 		if (in_flight >= xs->snd_cwnd) {
@@ -274,11 +261,9 @@ void xtcp_simple_retransmit(struct sock *sk)
 	u32 mss = xtcp_current_mss(sk);
 	struct sk_buff *skb;
 
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	for (skb = xtcp_rtx_head(sk); skb; skb = skb_rb_next(skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-		if (skb == xs->send_head)
-			break;
 		if ((cb->pcount > 1 ? xtcp_skb_mss(sk, skb) : skb->len) <= mss)
 			continue;
 		if (cb->retrans) {

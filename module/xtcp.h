@@ -317,7 +317,11 @@ struct xtcp_sock {
 	u32 snd_wl2;
 	u32 write_seq;		/* end of the data queued by the user */
 	u32 max_window;		/* largest window the peer offered */
-	struct sk_buff *send_head;	/* first unsent skb of the write queue */
+	/*
+	 * Sent and not yet acknowledged skbs, by sequence (output.c); the
+	 * unsent ones wait in sk->sk_write_queue.
+	 */
+	struct rb_root rtx_queue;
 	bool fin_queued;	/* a FIN sits at write_seq - 1 */
 
 	/* Receive sequence space. */
@@ -464,6 +468,36 @@ struct xtcp_skb_cb {
 };
 
 #define XTCP_SKB_CB(skb) ((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+/*
+ * The two queues of what consumes sequence space (output.c): the unsent
+ * skbs in sk->sk_write_queue, in order, and the sent ones in the rb-tree
+ * xs->rtx_queue, by sequence, as Linux TCP's tcp_rtx_queue. An skb moves
+ * from the first to the second when it first leaves.
+ */
+static inline struct sk_buff *xtcp_send_head(const struct sock *sk)
+{
+	return skb_peek(&sk->sk_write_queue);
+}
+
+static inline struct sk_buff *xtcp_rtx_head(const struct sock *sk)
+{
+	return skb_rb_first(&((const struct xtcp_sock *)sk)->rtx_queue);
+}
+
+static inline struct sk_buff *xtcp_rtx_tail(const struct sock *sk)
+{
+	return skb_rb_last(&((const struct xtcp_sock *)sk)->rtx_queue);
+}
+
+static inline bool xtcp_rtx_empty(const struct sock *sk)
+{
+	return RB_EMPTY_ROOT(&((const struct xtcp_sock *)sk)->rtx_queue);
+}
+
+void xtcp_rtx_insert(struct sock *sk, struct sk_buff *skb);
+void xtcp_rtx_unlink(struct sock *sk, struct sk_buff *skb);
+struct sk_buff *xtcp_rtx_find(struct sock *sk, u32 seq);
 
 /*
  * Segments a sent skb of the write queue stands for: every count of the

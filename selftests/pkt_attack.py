@@ -1082,18 +1082,10 @@ def fill(fd, data, sent):
     return sent
 
 
-def sack_fragments_bounded(peer):
-    """CVE-2019-11478 and CVE-2019-11479: the peer's SYN-ACK offers an MSS
-    of 8, a huge window and SACK; the application writes 4 MB; once a few
-    hundred KB are in flight the peer SACKs every other segment of it,
-    four blocks an ACK, so that each skb of the write queue would have to
-    be cut into single segments. Segments carry min_snd_mss (48) bytes;
-    splitting a sent skb stops when the write queue takes twice the send
-    buffer plus two 64 KB skbs (tcp_fragment(), TCPWqueueTooBig), and the
-    memory comes back when the peer acknowledges everything. Before:
-    xtcp sent 64-byte segments and split without limit: 2.4 MB of write
-    queue for 160 KB in flight.
-    """
+def sack_attack(peer, sndbuf_req, goal):
+    """The attack of sack_fragments_bounded with SO_SNDBUF sndbuf_req and
+    a flight of up to goal bytes; returns what it saw, the connection
+    still open (the caller acknowledges everything and closes it)."""
     floor = 48
     check(knob("min_snd_mss") in (None, floor),
           "min_snd_mss is %r, not %d" % (knob("min_snd_mss"), floor))
@@ -1101,9 +1093,8 @@ def sack_fragments_bounded(peer):
     # No RTO while the peer takes its time with thousands of segments.
     knob("rto_min_ms", 5000)
     c = P.active_open(peer, sack=True, wscale=10, mss=8)
-    setsockopt_int(c.fd, SOL_SOCKET, P.SO_SNDBUF, 128 * 1024)
+    setsockopt_int(c.fd, SOL_SOCKET, P.SO_SNDBUF, sndbuf_req)
     sndbuf = meminfo(c.fd)[SK_MEMINFO_SNDBUF]
-    bound = 2 * (sndbuf + 2 * SKB_TRUESIZE_64K) + 131072
     data = pattern(floor * 1365 * 64, 3)       # writes keep 48-byte cuts
     sent = fill(c.fd, data, 0)
     una = top = c.iss + 1
@@ -1124,7 +1115,7 @@ def sack_fragments_bounded(peer):
             if ((end - top) & 0xFFFFFFFF) < 1 << 31:
                 top = end & 0xFFFFFFFF
 
-    # Slow start up to a flight of 160 KB, or what the send buffer holds.
+    # Slow start up to the flight goal, or what the send buffer holds.
     last = -1
     end = time.monotonic() + 120
     while True:
@@ -1132,7 +1123,7 @@ def sack_fragments_bounded(peer):
               "(%d bytes)" % ((top - una) & 0xFFFFFFFF))
         take(0.2)
         flight = (top - una) & 0xFFFFFFFF
-        if flight >= 160 * 1024 or (flight and flight <= last):
+        if flight >= goal or (flight and flight <= last):
             break
         last = flight
         una = top
@@ -1143,42 +1134,98 @@ def sack_fragments_bounded(peer):
 
     # Every other segment of the flight SACKed, four blocks an ACK.
     # The tun write processes each ACK before it returns: the time in it
-    # is the receiver's per-ACK work (shown, not judged).
-    peak = busy = 0
+    # is the receiver's per-ACK work (shown, not judged). Also the time
+    # of the last quarter of the ACKs alone, whose blocks lie furthest
+    # from the head of the queue.
+    peak = busy = late = 0
     lefts = list(range(una + floor, top - floor + 1, 2 * floor))
-    for i in range(0, len(lefts), 4):
+    acks = list(range(0, len(lefts), 4))
+    for n, i in enumerate(acks):
         blocks = [(x, x + floor) for x in lefts[i:i + 4]]
         pkt = build(P.PEER, P.LOCAL, c.pport, c.lport, c.snd, una, ACK,
                     65535, P.opt_sack(blocks))
         t = time.perf_counter()
         os.write(peer.fd, pkt)
-        busy += time.perf_counter() - t
+        t = time.perf_counter() - t
+        busy += t
+        if n >= len(acks) * 3 // 4:
+            late += t
         peak = max(peak, meminfo(c.fd)[SK_MEMINFO_WMEM_QUEUED])
         while peer.recv(0):
             pass
     tooBig = counters().get("WqueueTooBig", 0) - b.get("WqueueTooBig", 0)
+    nlate = max(1, len(acks) - len(acks) * 3 // 4)
+    r = dict(conn=c, top=top, flight=flight, sizes=sizes, blocks=len(lefts),
+             peak=peak, sndbuf=sndbuf, tooBig=tooBig,
+             us=busy * 1e6 / max(1, len(acks)), late_us=late * 1e6 / nlate)
     print("# %s: flight %d bytes in %d segments of %r, %d SACK blocks: "
-          "write queue peak %d bytes (bound %d, sndbuf %d), WqueueTooBig "
-          "+%d, %.0f us an ACK" % (P.stack_name(), flight,
-                                   sum(sizes.values()), sizes, len(lefts),
-                                   peak, bound, sndbuf, tooBig,
-                                   busy * 1e6 / max(1, len(lefts) // 4)),
-          flush=True)
-    check(peak <= bound, "the write queue took %d bytes for %d in flight, "
-          "more than %d" % (peak, flight, bound))
-    check(set(sizes) == {floor}, "segments of %r bytes, not all of %d "
-          "(min_snd_mss)" % (sorted(sizes), floor))
-    check(tooBig > 0, "WqueueTooBig did not go up: the attack never "
-          "reached the cap")
+          "write queue peak %d bytes (sndbuf %d), WqueueTooBig +%d, "
+          "%.0f us an ACK (last quarter %.0f us)"
+          % (P.stack_name(), flight, sum(sizes.values()), sizes, len(lefts),
+             peak, sndbuf, tooBig, r["us"], r["late_us"]), flush=True)
+    return r
 
-    # All acknowledged: the memory comes back, the connection lives.
-    peer.send(c.pport, c.lport, c.snd, top, ACK, 65535)
+
+def sack_attack_end(r, strict=True):
+    """All acknowledged: the memory comes back, the connection lives.
+    Not strict: only reset it, and wait for the sender to fall silent."""
+    c = r["conn"]
+    c.peer.send(c.pport, c.lport, c.snd, r["top"], ACK, 65535)
     left = meminfo(c.fd)[SK_MEMINFO_WMEM_QUEUED]
-    check(left <= sndbuf + 2 * SKB_TRUESIZE_64K,
-          "%d bytes queued after the flight was acknowledged" % left)
-    established(c)
+    if strict:
+        check(left <= r["sndbuf"] + 2 * SKB_TRUESIZE_64K,
+              "%d bytes queued after the flight was acknowledged" % left)
+        established(c)
     os.close(c.fd)
     c.send(RST, ack=0)
+    if not strict:
+        while c.peer.recv(0.5):
+            pass
+
+
+def sack_fragments_bounded(peer):
+    """CVE-2019-11478 and CVE-2019-11479: the peer's SYN-ACK offers an MSS
+    of 8, a huge window and SACK; the application writes 4 MB; once a few
+    hundred KB are in flight the peer SACKs every other segment of it,
+    four blocks an ACK, so that each skb of the write queue would have to
+    be cut into single segments. Segments carry min_snd_mss (48) bytes;
+    splitting a sent skb stops when the write queue takes twice the send
+    buffer plus two 64 KB skbs (tcp_fragment(), TCPWqueueTooBig), and the
+    memory comes back when the peer acknowledges everything. Before:
+    xtcp sent 64-byte segments and split without limit: 2.4 MB of write
+    queue for 160 KB in flight.
+    """
+    floor = 48
+    r = sack_attack(peer, 128 * 1024, 160 * 1024)
+    bound = 2 * (r["sndbuf"] + 2 * SKB_TRUESIZE_64K) + 131072
+    print("# write queue bound %d" % bound)
+    check(r["peak"] <= bound, "the write queue took %d bytes for %d in "
+          "flight, more than %d" % (r["peak"], r["flight"], bound))
+    check(set(r["sizes"]) == {floor}, "segments of %r bytes, not all of %d "
+          "(min_snd_mss)" % (sorted(r["sizes"]), floor))
+    check(r["tooBig"] > 0, "WqueueTooBig did not go up: the attack never "
+          "reached the cap")
+    sack_attack_end(r)
+
+
+def sack_cost_vs_queue(peer):
+    """The attack of sack_fragments_bounded at three sizes of send buffer
+    and flight: the time an ACK of four SACK blocks takes, shown against
+    the size of the queue (not judged: timing under TCG). With the sent
+    skbs in an rb-tree and RACK's list in sending order it should not
+    grow with the queue; with walks of the whole queue it does.
+    """
+    rows = []
+    for sndbuf, goal in ((32 << 10, 40 << 10), (128 << 10, 160 << 10),
+                         (512 << 10, 640 << 10)):
+        r = sack_attack(peer, sndbuf, goal)
+        rows.append(r)
+        sack_attack_end(r, strict=False)
+    for r in rows:
+        print("# %s sack cost: sndbuf %7d flight %7d queue peak %8d: "
+              "%5.0f us an ACK, last quarter %5.0f us"
+              % (P.stack_name(), r["sndbuf"], r["flight"], r["peak"],
+                 r["us"], r["late_us"]), flush=True)
 
 
 # ------------------------------------------------- zero window orphans (12)
@@ -1453,7 +1500,7 @@ SCENARIOS = [
 # (a program of its own, with its own time limit).
 RESOURCE_SCENARIOS = [
     listener_lookup_cost_flat, time_wait_memory_bounded,
-    sack_fragments_bounded,
+    sack_fragments_bounded, sack_cost_vs_queue,
     zero_window_user_timeout, zero_window_orphan_dies,
     many_zero_window_orphans, max_orphans_resets,
 ]
