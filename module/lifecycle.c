@@ -77,6 +77,7 @@ void xtcp_init_sock(struct sock *sk)
 	xtcp_init_offers(xs);
 	xs->ooo_queue = RB_ROOT;
 	xs->rtx_queue = RB_ROOT;
+	INIT_LIST_HEAD(&xs->tsorted);
 	xs->quickack = XTCP_QUICKACKS;
 	xtcp_cong_init(sk);
 
@@ -142,6 +143,7 @@ static void xtcp_write_queue_purge(struct sock *sk)
 		xtcp_rtx_unlink(sk, skb);
 		xtcp_free_skb(sk, skb);
 	}
+	INIT_LIST_HEAD(&xtcp_sk(sk)->tsorted);
 }
 
 /*

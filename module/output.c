@@ -70,6 +70,7 @@ void xtcp_rtx_insert(struct sock *sk, struct sk_buff *skb)
 
 void xtcp_rtx_unlink(struct sock *sk, struct sk_buff *skb)
 {
+	list_del(&XTCP_SKB_CB(skb)->tsorted);
 	rb_erase(&skb->rbnode, &xtcp_sk(sk)->rtx_queue);
 	/* The node shares its room with ->next, ->prev and ->dev. */
 	memset(&skb->rbnode, 0, sizeof(skb->rbnode));
@@ -291,6 +292,11 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb)
 	/* RACK's clock (rack.c) is the original's; the clone leaves bare. */
 	oskb->tstamp = ktime_get_ns();
 	skb->tstamp = 0;
+	/* Sent before: it goes to the end of RACK's list in sending order. */
+	if (before(cb->seq, xtcp_sk(sk)->snd_nxt))
+		list_move_tail(&cb->tsorted, &xtcp_sk(sk)->tsorted);
+	/* Our list link is no IPv4 control block. */
+	memset(IPCB(skb), 0, sizeof(struct inet_skb_parm));
 	/* The original's rb-tree node shares its room with ->dev. */
 	skb->dev = NULL;
 	/* Everything but the very first SYN acknowledges. */
@@ -427,6 +433,11 @@ int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss)
 
 	ncb = XTCP_SKB_CB(buff);
 	*ncb = *cb;
+	/* Sent as one: the second part left right after the first. */
+	if (sent && !list_empty(&cb->tsorted))
+		list_add(&ncb->tsorted, &cb->tsorted);
+	else if (sent)
+		INIT_LIST_HEAD(&ncb->tsorted);
 	buff->tstamp = skb->tstamp;
 	ncb->seq = cb->seq + len;
 	cb->end_seq = ncb->seq;
@@ -578,6 +589,7 @@ static int xtcp_xmit_new(struct sock *sk, struct sk_buff *skb, u32 mss)
 	xtcp_set_pcount(skb, mss);
 	if (xtcp_transmit_skb(sk, skb) == -ENOBUFS)
 		return -ENOBUFS;
+	list_add_tail(&cb->tsorted, &xs->tsorted);
 	xs->snd_nxt = cb->end_seq;
 	xs->packets_out += xtcp_skb_pcount(skb);
 	xs->bytes_sent += skb->len;

@@ -35,6 +35,7 @@ static void xtcp_mark_skb_lost(struct xtcp_sock *xs, struct sk_buff *skb)
 		return;
 	cb->lost = 1;
 	xs->lost_out += cb->pcount;
+	xtcp_tsorted_drop(skb);
 }
 
 /* A sent skb changed its segment count by @delta: so do its marks. */
@@ -116,6 +117,7 @@ static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 		}
 		cb->sacked = 1;
 		xs->sacked_out += cb->pcount;
+		xtcp_tsorted_drop(skb);
 		xtcp_rack_advance(sk, skb);
 	}
 }
@@ -216,6 +218,7 @@ void xtcp_mark_all_lost(struct sock *sk)
 			xs->sacked_out -= cb->pcount;
 		}
 		xtcp_mark_skb_lost(xs, skb);
+		xtcp_tsorted_drop(skb);
 	}
 	if (!xs->rx_opt.sack_ok)
 		xs->sacked_out = 0;
@@ -271,6 +274,7 @@ void xtcp_simple_retransmit(struct sock *sk)
 			xs->retrans_out -= cb->pcount;
 		}
 		xtcp_mark_skb_lost(xs, skb);
+		xtcp_tsorted_drop(skb);
 	}
 	xtcp_xmit_retransmit_queue(sk);
 }

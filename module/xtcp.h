@@ -379,6 +379,11 @@ struct xtcp_sock {
 	u32 rack_end_seq;	/* its end */
 	u32 rack_rtt_us;	/* its round trip */
 	bool rack_advanced;	/* a delivery since the last detection */
+	/*
+	 * Sent skbs still in the running, in the order they last left: not
+	 * SACKed, and not lost and waiting to go again (rack.c).
+	 */
+	struct list_head tsorted;
 	bool rack_reord;	/* the peer saw reordering (D-SACK) */
 	bool tlp_retrans;	/* the probe out was a retransmission */
 	u32 tlp_high_seq;	/* snd_nxt when it went, 0: no probe out */
@@ -453,7 +458,16 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
  * the IP layer left it, so nothing has to be moved on receive.
  */
 struct xtcp_skb_cb {
-	struct inet_skb_parm h4;
+	union {
+		/* Received: IPv4's. */
+		struct inet_skb_parm h4;
+		/*
+		 * Sent (retransmission queue): the link in RACK's list in
+		 * sending order (xs->tsorted, rack.c). The clone that leaves
+		 * gets it cleared (xtcp_transmit_skb()).
+		 */
+		struct list_head tsorted;
+	};
 	u32 seq;		/* first sequence number */
 	u32 end_seq;		/* seq + SYN + FIN + payload */
 	u32 ack_seq;		/* received segments */
@@ -493,6 +507,23 @@ static inline struct sk_buff *xtcp_rtx_tail(const struct sock *sk)
 static inline bool xtcp_rtx_empty(const struct sock *sk)
 {
 	return RB_EMPTY_ROOT(&((const struct xtcp_sock *)sk)->rtx_queue);
+}
+
+/* The skb of a link in xs->tsorted. */
+static inline struct sk_buff *xtcp_tsorted_skb(struct list_head *node)
+{
+	return (struct sk_buff *)((char *)node -
+				  offsetof(struct xtcp_skb_cb, tsorted) -
+				  offsetof(struct sk_buff, cb));
+}
+
+/*
+ * A sent skb is SACKed, or lost and waiting to go again: out of RACK's
+ * list until it leaves again (xtcp_transmit_skb()).
+ */
+static inline void xtcp_tsorted_drop(struct sk_buff *skb)
+{
+	list_del_init(&XTCP_SKB_CB(skb)->tsorted);
 }
 
 void xtcp_rtx_insert(struct sock *sk, struct sk_buff *skb);
