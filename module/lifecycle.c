@@ -144,6 +144,7 @@ static void xtcp_write_queue_purge(struct sock *sk)
 		xtcp_free_skb(sk, skb);
 	}
 	INIT_LIST_HEAD(&xtcp_sk(sk)->tsorted);
+	xtcp_sk(sk)->rtx_hint_ok = false;
 }
 
 /*

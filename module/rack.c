@@ -127,6 +127,7 @@ static u32 xtcp_rack_detect(struct sock *sk)
 			xs->lost_out += cb->pcount;
 		}
 		xtcp_tsorted_drop(skb);
+		xtcp_rtx_hint_lower(xs, skb);
 	}
 	return wait;
 }

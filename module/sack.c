@@ -36,6 +36,7 @@ static void xtcp_mark_skb_lost(struct xtcp_sock *xs, struct sk_buff *skb)
 	cb->lost = 1;
 	xs->lost_out += cb->pcount;
 	xtcp_tsorted_drop(skb);
+	xtcp_rtx_hint_lower(xs, skb);
 }
 
 /* A sent skb changed its segment count by @delta: so do its marks. */
@@ -220,13 +221,17 @@ void xtcp_mark_all_lost(struct sock *sk)
 		xtcp_mark_skb_lost(xs, skb);
 		xtcp_tsorted_drop(skb);
 	}
+	xs->rtx_hint_ok = false;
 	if (!xs->rx_opt.sack_ok)
 		xs->sacked_out = 0;
 }
 
 /*
  * Send again what is lost, lowest first, while the pipe has room; an skb
- * of more segments than there is room for goes in part.
+ * of more segments than there is room for goes in part. The walk starts
+ * where the last one stopped, unless something below was marked lost
+ * since (rtx_hint, as Linux TCP's retransmit hint), and stops when the
+ * pipe is full: what it passes was sent again already or is not lost.
  */
 void xtcp_xmit_retransmit_queue(struct sock *sk)
 {
@@ -235,7 +240,9 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 
 	if (xs->lost_out <= xs->retrans_out)
 		return;
-	for (skb = xtcp_rtx_head(sk); skb; skb = skb_rb_next(skb)) {
+	skb = xs->rtx_hint_ok ? xtcp_rtx_find(sk, xs->rtx_hint) :
+				xtcp_rtx_head(sk);
+	for (; skb; skb = skb_rb_next(skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		u32 in_flight = xtcp_packets_in_flight(xs);
 
@@ -251,6 +258,8 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 		cb->retrans = 1;
 		xs->retrans_out += cb->pcount;
 	}
+	xs->rtx_hint = skb ? XTCP_SKB_CB(skb)->seq : xs->snd_nxt;
+	xs->rtx_hint_ok = true;
 }
 
 /*
@@ -276,5 +285,6 @@ void xtcp_simple_retransmit(struct sock *sk)
 		xtcp_mark_skb_lost(xs, skb);
 		xtcp_tsorted_drop(skb);
 	}
+	xs->rtx_hint_ok = false;
 	xtcp_xmit_retransmit_queue(sk);
 }

@@ -361,6 +361,12 @@ struct xtcp_sock {
 	u32 sacked_out;
 	u32 lost_out;
 	u32 retrans_out;
+	/*
+	 * While rtx_hint_ok, no skb below rtx_hint is lost and waiting to
+	 * go again: the retransmission walk starts there (sack.c).
+	 */
+	u32 rtx_hint;
+	bool rtx_hint_ok;
 	u8 ca_state;		/* enum xtcp_ca_state */
 	/*
 	 * How much of cwnd is used (RFC 7661, Linux's tcp_cwnd_validate()):
@@ -524,6 +530,14 @@ static inline struct sk_buff *xtcp_tsorted_skb(struct list_head *node)
 static inline void xtcp_tsorted_drop(struct sk_buff *skb)
 {
 	list_del_init(&XTCP_SKB_CB(skb)->tsorted);
+}
+
+/* @skb is lost and waiting to go again: the retransmission walk sees it. */
+static inline void xtcp_rtx_hint_lower(struct xtcp_sock *xs,
+				       const struct sk_buff *skb)
+{
+	if ((s32)(XTCP_SKB_CB(skb)->seq - xs->rtx_hint) < 0)
+		xs->rtx_hint = XTCP_SKB_CB(skb)->seq;
 }
 
 void xtcp_rtx_insert(struct sock *sk, struct sk_buff *skb);
