@@ -76,10 +76,14 @@ void xtcp_rtx_unlink(struct sock *sk, struct sk_buff *skb)
 	memset(&skb->rbnode, 0, sizeof(skb->rbnode));
 }
 
-/* The first sent skb that ends after @seq (holds it, if any does), or NULL. */
-struct sk_buff *xtcp_rtx_find(struct sock *sk, u32 seq)
+/*
+ * In an rb-tree of skbs by sequence whose ends rise with their starts
+ * (the retransmission queue, the out-of-order queue): the first skb that
+ * ends after @seq (holds it, if any does), or NULL.
+ */
+struct sk_buff *xtcp_rb_find(const struct rb_root *root, u32 seq)
 {
-	struct rb_node *p = xtcp_sk(sk)->rtx_queue.rb_node;
+	struct rb_node *p = root->rb_node;
 	struct sk_buff *found = NULL;
 
 	while (p) {

@@ -542,7 +542,12 @@ static inline void xtcp_rtx_hint_lower(struct xtcp_sock *xs,
 
 void xtcp_rtx_insert(struct sock *sk, struct sk_buff *skb);
 void xtcp_rtx_unlink(struct sock *sk, struct sk_buff *skb);
-struct sk_buff *xtcp_rtx_find(struct sock *sk, u32 seq);
+struct sk_buff *xtcp_rb_find(const struct rb_root *root, u32 seq);
+
+static inline struct sk_buff *xtcp_rtx_find(struct sock *sk, u32 seq)
+{
+	return xtcp_rb_find(&xtcp_sk(sk)->rtx_queue, seq);
+}
 
 /*
  * Segments a sent skb of the write queue stands for: every count of the
