@@ -145,6 +145,7 @@ static void xtcp_write_queue_purge(struct sock *sk)
 	}
 	INIT_LIST_HEAD(&xtcp_sk(sk)->tsorted);
 	xtcp_sk(sk)->rtx_hint_ok = false;
+	xtcp_sk(sk)->sack_cache_n = 0;
 }
 
 /*

@@ -124,6 +124,34 @@ static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 }
 
 /*
+ * Tag [@start, @end) but what the blocks of the ACK before covered: those
+ * were tagged then (Linux TCP's recv_sack_cache). A peer repeats its
+ * blocks, growing them at the edges, on every ACK; without this each ACK
+ * would walk all the skbs of a block again. Not while nothing is SACKed:
+ * an RTO forgot the marks.
+ */
+static void xtcp_sack_new_part(struct sock *sk, u32 start, u32 end)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int i;
+
+	for (i = 0; xs->sacked_out && i < xs->sack_cache_n; i++) {
+		const struct xtcp_sack_block *c = &xs->sack_cache[i];
+
+		if (!after(c->end, start))
+			continue;
+		if (!before(c->start, end))
+			break;
+		if (after(c->start, start))
+			xtcp_sack_block(sk, start, c->start);
+		start = c->end;
+		if (!before(start, end))
+			return;
+	}
+	xtcp_sack_block(sk, start, end);
+}
+
+/*
  * Read the SACK blocks of an ACK for @ack. A first block below @ack, or
  * inside the second, reports a duplicate (D-SACK, RFC 2883 4): it is
  * counted, shows RACK that the path reorders, and is returned as true;
@@ -133,8 +161,9 @@ bool xtcp_sack_process(struct sock *sk, u32 ack)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_options *o = &xs->rx_opt;
+	struct xtcp_sack_block used[XTCP_MAX_SACKS];
 	bool dsack = false;
-	int i;
+	int i, j, n = 0;
 
 	if (!o->sack_ok)
 		return false;
@@ -155,8 +184,17 @@ bool xtcp_sack_process(struct sock *sk, u32 ack)
 		}
 		if (before(start, xs->snd_una) || after(end, xs->snd_nxt))
 			continue;
-		xtcp_sack_block(sk, start, end);
+		/* In sequence order, for the cache. */
+		for (j = n; j > 0 && before(start, used[j - 1].start); j--)
+			used[j] = used[j - 1];
+		used[j].start = start;
+		used[j].end = end;
+		n++;
 	}
+	for (i = 0; i < n; i++)
+		xtcp_sack_new_part(sk, used[i].start, used[i].end);
+	memcpy(xs->sack_cache, used, n * sizeof(*used));
+	xs->sack_cache_n = n;
 	return dsack;
 }
 
@@ -222,6 +260,7 @@ void xtcp_mark_all_lost(struct sock *sk)
 		xtcp_tsorted_drop(skb);
 	}
 	xs->rtx_hint_ok = false;
+	xs->sack_cache_n = 0;
 	if (!xs->rx_opt.sack_ok)
 		xs->sacked_out = 0;
 }

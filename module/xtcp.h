@@ -431,6 +431,12 @@ struct xtcp_sock {
 	u32 data_segs_in;
 	u32 data_segs_out;
 	u32 dsack_dups;
+	/*
+	 * The SACK blocks of the last ACK that had any, in sequence order:
+	 * what they cover is tagged already (sack.c, recv_sack_cache).
+	 */
+	struct xtcp_sack_block sack_cache[XTCP_MAX_SACKS];
+	u8 sack_cache_n;
 	u32 rtt_min;		/* us */
 	unsigned long last_data_sent;	/* jiffies */
 	unsigned long last_data_recv;
