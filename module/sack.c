@@ -130,12 +130,13 @@ static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
  * would walk all the skbs of a block again. Not while nothing is SACKed:
  * an RTO forgot the marks.
  */
-static void xtcp_sack_new_part(struct sock *sk, u32 start, u32 end)
+static void xtcp_sack_new_part(struct sock *sk, u32 start, u32 end,
+			       int ncache)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int i;
 
-	for (i = 0; xs->sacked_out && i < xs->sack_cache_n; i++) {
+	for (i = 0; i < ncache; i++) {
 		const struct xtcp_sack_block *c = &xs->sack_cache[i];
 
 		if (!after(c->end, start))
@@ -191,8 +192,10 @@ bool xtcp_sack_process(struct sock *sk, u32 ack)
 		used[j].end = end;
 		n++;
 	}
+	/* Nothing SACKed when the ACK came: no block before counts. */
+	j = xs->sacked_out ? xs->sack_cache_n : 0;
 	for (i = 0; i < n; i++)
-		xtcp_sack_new_part(sk, used[i].start, used[i].end);
+		xtcp_sack_new_part(sk, used[i].start, used[i].end, j);
 	memcpy(xs->sack_cache, used, n * sizeof(*used));
 	xs->sack_cache_n = n;
 	return dsack;
