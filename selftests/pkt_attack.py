@@ -41,6 +41,7 @@ import ctypes
 import errno
 import os
 import select
+import statistics
 import struct
 import sys
 import time
@@ -1134,13 +1135,15 @@ def sack_attack(peer, sndbuf_req, goal):
 
     # Every other segment of the flight SACKed, four blocks an ACK.
     # The tun write processes each ACK before it returns: the time in it
-    # is the receiver's per-ACK work (shown, not judged). Also the time
-    # of the last quarter of the ACKs alone, whose blocks lie furthest
-    # from the head of the queue.
-    peak = busy = late = 0
+    # is the receiver's per-ACK work (shown, not judged). Also the median
+    # of the first and of the last quarter of the ACKs: the last ones'
+    # blocks lie furthest from the head of the queue, with the most
+    # SACKed below them (medians, as a preempted vCPU makes outliers).
+    peak = busy = 0
+    times = []
     lefts = list(range(una + floor, top - floor + 1, 2 * floor))
     acks = list(range(0, len(lefts), 4))
-    for n, i in enumerate(acks):
+    for i in acks:
         blocks = [(x, x + floor) for x in lefts[i:i + 4]]
         pkt = build(P.PEER, P.LOCAL, c.pport, c.lport, c.snd, una, ACK,
                     65535, P.opt_sack(blocks))
@@ -1148,21 +1151,27 @@ def sack_attack(peer, sndbuf_req, goal):
         os.write(peer.fd, pkt)
         t = time.perf_counter() - t
         busy += t
-        if n >= len(acks) * 3 // 4:
-            late += t
+        times.append(t)
         peak = max(peak, meminfo(c.fd)[SK_MEMINFO_WMEM_QUEUED])
         while peer.recv(0):
             pass
-    tooBig = counters().get("WqueueTooBig", 0) - b.get("WqueueTooBig", 0)
-    nlate = max(1, len(acks) - len(acks) * 3 // 4)
+    a = counters()
+    tooBig = a.get("WqueueTooBig", 0) - b.get("WqueueTooBig", 0)
+    rtx = a.get("RetransSegs", 0) - b.get("RetransSegs", 0)
+    q = max(1, len(times) // 4)
     r = dict(conn=c, top=top, flight=flight, sizes=sizes, blocks=len(lefts),
-             peak=peak, sndbuf=sndbuf, tooBig=tooBig,
-             us=busy * 1e6 / max(1, len(acks)), late_us=late * 1e6 / nlate)
+             peak=peak, sndbuf=sndbuf, tooBig=tooBig, rtx=rtx, acks=len(acks),
+             us=busy * 1e6 / max(1, len(acks)),
+             early_us=statistics.median(times[:q] or [0]) * 1e6,
+             late_us=statistics.median(times[-q:] or [0]) * 1e6)
     print("# %s: flight %d bytes in %d segments of %r, %d SACK blocks: "
           "write queue peak %d bytes (sndbuf %d), WqueueTooBig +%d, "
-          "%.0f us an ACK (last quarter %.0f us)"
+          "%d retransmitted for %d ACKs, %.0f us an ACK (median first "
+          "quarter %.0f us, last %.0f us)"
           % (P.stack_name(), flight, sum(sizes.values()), sizes, len(lefts),
-             peak, sndbuf, tooBig, r["us"], r["late_us"]), flush=True)
+             peak, sndbuf, tooBig, rtx, len(acks), r["us"], r["early_us"],
+             r["late_us"]),
+          flush=True)
     return r
 
 
@@ -1222,10 +1231,12 @@ def sack_cost_vs_queue(peer):
         rows.append(r)
         sack_attack_end(r, strict=False)
     for r in rows:
-        print("# %s sack cost: sndbuf %7d flight %7d queue peak %8d: "
-              "%5.0f us an ACK, last quarter %5.0f us"
+        print("# %s sack cost: sndbuf %7d flight %7d queue peak %8d, "
+              "%4d ACKs, %5d retransmitted: %4.0f us an ACK, median first "
+              "quarter %4.0f us, last %4.0f us"
               % (P.stack_name(), r["sndbuf"], r["flight"], r["peak"],
-                 r["us"], r["late_us"]), flush=True)
+                 r["acks"], r["rtx"], r["us"], r["early_us"], r["late_us"]),
+              flush=True)
 
 
 # ------------------------------------------------- zero window orphans (12)
