@@ -227,6 +227,9 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		acked = xtcp_clean_rtx_queue(sk, ack);
 		xs->bytes_acked += ack - xs->snd_una;
 		xs->snd_una = ack;
+		/* The hint is a sequence number: keep it inside the window. */
+		if (before(xs->rtx_hint, ack))
+			xs->rtx_hint = ack;
 		xs->dupacks = 0;
 		xtcp_timer_on_ack(sk);
 		if (sk->sk_socket &&
