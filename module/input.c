@@ -262,6 +262,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		xtcp_recovery(sk, acked, dupack);
 	if (xs->ca_state != XTCP_CA_RECOVERY)
 		xtcp_cong_on_ack(sk, acked);
+	xtcp_update_pacing_rate(sk);
 	if (acked)
 		xtcp_tlp_schedule(sk);
 	return true;
@@ -475,6 +476,7 @@ static void xtcp_established(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xtcp_set_state(sk, TCP_ESTABLISHED);
+	xtcp_update_pacing_rate(sk);
 	xs->rcv_tstamp = jiffies;
 	/* TCP_INFO's idle times count from here until data flows. */
 	xs->last_data_recv = jiffies;

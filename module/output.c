@@ -529,6 +529,51 @@ u32 xtcp_size_goal(struct sock *sk, u32 mss)
 }
 
 /*
+ * The rate the connection should keep to, as tcp_update_pacing_rate():
+ * twice cwnd per SRTT in slow start (below half ssthresh), 1.2 times
+ * after. A qdisc that paces (fq) follows sk_pacing_rate; the size of
+ * what leaves at once follows it too (xtcp_tso_segs()). Called after
+ * every ACK and when the connection is established.
+ */
+void xtcp_update_pacing_rate(struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 rate = (u64)xtcp_current_mss(sk) * ((USEC_PER_SEC / 100) << 3);
+	u32 srtt_us = jiffies_to_usecs(xs->srtt);	/* << 3 */
+
+	if (xs->snd_cwnd < xs->snd_ssthresh / 2)
+		rate *= XTCP_PACING_SS_RATIO;
+	else
+		rate *= XTCP_PACING_CA_RATIO;
+	rate *= max(xs->snd_cwnd, xs->packets_out);
+	if (likely(srtt_us))
+		rate = div_u64(rate, srtt_us);
+	WRITE_ONCE(sk->sk_pacing_rate,
+		   min_t(u64, rate, READ_ONCE(sk->sk_max_pacing_rate)));
+}
+
+/*
+ * Segments one skb takes when it leaves, as tcp_tso_autosize(): about a
+ * millisecond of the pacing rate (sk_pacing_shift), plus a share of a
+ * GSO packet that shrinks as the smallest RTT grows (64 KB below 512 us),
+ * at least two. Unlike filling whole GSO packets, this keeps the sent
+ * skbs, and so what SACKs of a tiny MSS can make of the tail of the
+ * retransmission queue, as small as Linux TCP's.
+ */
+u32 xtcp_tso_segs(struct sock *sk, u32 mss)
+{
+	unsigned long bytes = READ_ONCE(sk->sk_pacing_rate) >>
+			      READ_ONCE(sk->sk_pacing_shift);
+	u32 r = xtcp_sk(sk)->rtt_min >> XTCP_TSO_RTT_LOG;
+
+	if (r < BITS_PER_TYPE(sk->sk_gso_max_size))
+		bytes += sk->sk_gso_max_size >> r;
+	bytes = min_t(unsigned long, bytes, sk->sk_gso_max_size);
+	return min_t(u32, max_t(u32, bytes / mss, XTCP_MIN_TSO_SEGS),
+		     sk->sk_gso_max_segs);
+}
+
+/*
  * Nagle (RFC 896, with Minshall's change as in Linux TCP): a segment
  * shorter than the MSS waits while an earlier short one is unacknowledged,
  * unless TCP_NODELAY; it always waits under TCP_CORK or MSG_MORE, until
@@ -572,8 +617,12 @@ static bool xtcp_send_limit(struct sock *sk, struct sk_buff *skb, u32 mss,
 		return !after(cb->end_seq, wnd_end);
 	if (after(cb->seq + mss, wnd_end))
 		return false;
-	/* A cwnd of a million segments times the MSS overflows 32 bits. */
-	*limit = min_t(u64, (u64)(xs->snd_cwnd - in_flight) * mss,
+	/*
+	 * A cwnd of a million segments times the MSS overflows 32 bits.
+	 * What leaves at once is what the pacing rate gives (tcp_write_xmit()).
+	 */
+	*limit = min_t(u64, (u64)min(xs->snd_cwnd - in_flight,
+				     xtcp_tso_segs(sk, mss)) * mss,
 		       rounddown(wnd_end - cb->seq, mss));
 	if (skb->len % mss && skb_queue_is_last(&sk->sk_write_queue, skb) &&
 	    !xtcp_nagle_ok(xs, skb, skb->len % mss, mss, nonagle))

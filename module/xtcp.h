@@ -745,6 +745,15 @@ void xtcp_retransmit_head(struct sock *sk);
 u32 xtcp_skb_mss(struct sock *sk, const struct sk_buff *skb);
 int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
 u32 xtcp_size_goal(struct sock *sk, u32 mss);
+void xtcp_update_pacing_rate(struct sock *sk);
+u32 xtcp_tso_segs(struct sock *sk, u32 mss);
+/* Linux's defaults of tcp_pacing_ss_ratio, _ca_ratio, tcp_min_tso_segs
+ * and tcp_tso_rtt_log.
+ */
+#define XTCP_PACING_SS_RATIO	200
+#define XTCP_PACING_CA_RATIO	120
+#define XTCP_MIN_TSO_SEGS	2
+#define XTCP_TSO_RTT_LOG	9
 bool xtcp_send_new_segment(struct sock *sk);
 void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 void xtcp_send_ack_reply(struct net *net, struct sk_buff *skb, u32 seq,
