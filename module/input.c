@@ -86,8 +86,7 @@ static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
 	long rtt = -1;
 	u32 acked = 0;
 
-	while ((skb = skb_peek(&sk->sk_write_queue)) &&
-	       skb != xs->send_head) {
+	while ((skb = xtcp_rtx_head(sk))) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
 		if (after(cb->end_seq, ack)) {
@@ -110,7 +109,7 @@ static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
 		if (!cb->sacked)
 			xtcp_rack_advance(sk, skb);
 		xtcp_skb_unaccount(xs, skb);
-		__skb_unlink(skb, &sk->sk_write_queue);
+		xtcp_rtx_unlink(sk, skb);
 		xtcp_free_skb(sk, skb);
 	}
 
@@ -228,6 +227,9 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		acked = xtcp_clean_rtx_queue(sk, ack);
 		xs->bytes_acked += ack - xs->snd_una;
 		xs->snd_una = ack;
+		/* The hint is a sequence number: keep it inside the window. */
+		if (before(xs->rtx_hint, ack))
+			xs->rtx_hint = ack;
 		xs->dupacks = 0;
 		xtcp_timer_on_ack(sk);
 		if (sk->sk_socket &&
@@ -260,6 +262,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		xtcp_recovery(sk, acked, dupack);
 	if (xs->ca_state != XTCP_CA_RECOVERY)
 		xtcp_cong_on_ack(sk, acked);
+	xtcp_update_pacing_rate(sk);
 	if (acked)
 		xtcp_tlp_schedule(sk);
 	return true;
@@ -473,6 +476,7 @@ static void xtcp_established(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xtcp_set_state(sk, TCP_ESTABLISHED);
+	xtcp_update_pacing_rate(sk);
 	xs->rcv_tstamp = jiffies;
 	/* TCP_INFO's idle times count from here until data flows. */
 	xs->last_data_recv = jiffies;

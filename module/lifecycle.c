@@ -76,6 +76,8 @@ void xtcp_init_sock(struct sock *sk)
 	xs->rto = xtcp_rto_initial(net);
 	xtcp_init_offers(xs);
 	xs->ooo_queue = RB_ROOT;
+	xs->rtx_queue = RB_ROOT;
+	INIT_LIST_HEAD(&xs->tsorted);
 	xs->quickack = XTCP_QUICKACKS;
 	xtcp_cong_init(sk);
 
@@ -132,11 +134,18 @@ void xtcp_sndbuf_expand(struct sock *sk)
 
 static void xtcp_write_queue_purge(struct sock *sk)
 {
-	struct sk_buff *skb;
+	struct sk_buff *skb, *tmp;
 
 	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
 		xtcp_free_skb(sk, skb);
-	xtcp_sk(sk)->send_head = NULL;
+	skb = xtcp_rtx_head(sk);
+	skb_rbtree_walk_from_safe(skb, tmp) {
+		xtcp_rtx_unlink(sk, skb);
+		xtcp_free_skb(sk, skb);
+	}
+	INIT_LIST_HEAD(&xtcp_sk(sk)->tsorted);
+	xtcp_sk(sk)->rtx_hint_ok = false;
+	xtcp_sk(sk)->sack_cache_n = 0;
 }
 
 /*

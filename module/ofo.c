@@ -11,8 +11,9 @@
  * the contiguous run moves to the receive queue.
  *
  * The SACK blocks (RFC 2018) are computed from the tree when an ACK is
- * built: the run holding the latest out-of-order segment first, then the
- * others in sequence order; a pending D-SACK block goes before them all.
+ * built: the run holding the latest out-of-order segment first (found by
+ * search), then the others in sequence order, as many as fit; a pending
+ * D-SACK block goes before them all.
  * Everything here runs under the socket lock.
  */
 #include <linux/kernel.h>
@@ -158,57 +159,65 @@ void xtcp_ofo_purge(struct sock *sk)
 	xs->dsack_pending = false;
 }
 
+/* The run of contiguous out-of-order skbs that @skb is part of. */
+static void xtcp_ofo_run(const struct sk_buff *skb, struct xtcp_sack_block *run)
+{
+	const struct sk_buff *p;
+
+	run->start = XTCP_SKB_CB(skb)->seq;
+	run->end = XTCP_SKB_CB(skb)->end_seq;
+	for (p = skb_rb_prev(skb);
+	     p && !before(XTCP_SKB_CB(p)->end_seq, run->start);
+	     p = skb_rb_prev(p))
+		run->start = XTCP_SKB_CB(p)->seq;
+	for (p = skb_rb_next(skb);
+	     p && !after(XTCP_SKB_CB(p)->seq, run->end);
+	     p = skb_rb_next(p))
+		run->end = XTCP_SKB_CB(p)->end_seq;
+}
+
 /*
  * The SACK blocks for the next ACK, at most @max of them, into @out.
- * Returns how many.
+ * Returns how many. The run of the latest segment is looked up in the
+ * tree, and only as many runs from the lowest as fit are looked at, not
+ * the whole tree: an ACK costs the same whatever the tree holds. Starts
+ * and ends of the skbs in the tree rise together (xtcp_ofo_queue() drops
+ * what another covers).
  */
 int xtcp_sack_blocks(const struct sock *sk, struct xtcp_sack_block *out,
 		     int max)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
-	struct xtcp_sack_block run = {}, last = {};
-	bool in_run = false, have_last = false;
-	int n = 0, first;
-	struct rb_node *p;
+	struct xtcp_sack_block run, last = {};
+	bool have_last = false;
+	struct sk_buff *skb, *next;
+	int n = 0;
 
 	if (!xs->rx_opt.sack_ok || max <= 0)
 		return 0;
 	if (xs->dsack_pending)
 		out[n++] = xs->dsack;
-	first = n;
-	if (n < max && !RB_EMPTY_ROOT(&xs->ooo_queue))
-		n++;	/* the slot of the run with the latest segment */
+	if (n >= max || RB_EMPTY_ROOT(&xs->ooo_queue))
+		return n;
 
-	for (p = rb_first(&xs->ooo_queue); ; p = rb_next(p)) {
-		const struct xtcp_skb_cb *cb = p ? XTCP_SKB_CB(rb_to_skb(p)) :
-					      NULL;
-
-		if (cb && in_run && !after(cb->seq, run.end)) {
-			if (after(cb->end_seq, run.end))
-				run.end = cb->end_seq;
-			continue;
-		}
-		if (in_run) {
-			/* A run ended: the latest's goes first. */
-			if (!before(xs->ooo_last_seq, run.start) &&
-			    before(xs->ooo_last_seq, run.end)) {
-				last = run;
-				have_last = true;
-			} else if (n < max) {
-				out[n++] = run;
-			}
-		}
-		if (!cb)
-			break;
-		run.start = cb->seq;
-		run.end = cb->end_seq;
-		in_run = true;
+	/* The run with the latest segment goes first (RFC 2018 4). */
+	skb = xtcp_rb_find(&xs->ooo_queue, xs->ooo_last_seq);
+	if (skb && !after(XTCP_SKB_CB(skb)->seq, xs->ooo_last_seq)) {
+		xtcp_ofo_run(skb, &last);
+		have_last = true;
+		out[n++] = last;
 	}
-	if (first < max && have_last)
-		out[first] = last;
-	else if (first < max && first < n)
-		/* No run holds the latest segment any more: close the gap. */
-		memmove(&out[first], &out[first + 1],
-			(--n - first) * sizeof(*out));
+	for (skb = skb_rb_first(&xs->ooo_queue); skb && n < max;
+	     skb = skb_rb_next(skb)) {
+		run.start = XTCP_SKB_CB(skb)->seq;
+		run.end = XTCP_SKB_CB(skb)->end_seq;
+		while ((next = skb_rb_next(skb)) &&
+		       !after(XTCP_SKB_CB(next)->seq, run.end)) {
+			run.end = XTCP_SKB_CB(next)->end_seq;
+			skb = next;
+		}
+		if (!have_last || run.start != last.start)
+			out[n++] = run;
+	}
 	return n;
 }

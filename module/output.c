@@ -3,8 +3,11 @@
  * xtcp: building and sending segments.
  *
  * Everything that consumes sequence space (SYN, data, FIN) is queued on
- * sk->sk_write_queue in sequence order and stays there until acknowledged;
- * ->send_head marks the first skb not yet sent. A transmission sends a
+ * sk->sk_write_queue in sequence order; when an skb first leaves it moves
+ * to the retransmission queue, the rb-tree xs->rtx_queue keyed by
+ * sequence (as Linux TCP's tcp_rtx_queue), and stays there until
+ * acknowledged: loss recovery finds a sequence number in it in O(log n).
+ * A transmission sends a
  * clone (or a copy while an earlier clone is still in flight, since both
  * would write their header into the same headroom) through the IPv4
  * output path with the socket's route. Pure ACKs and RSTs are built on the
@@ -45,6 +48,55 @@ void xtcp_free_skb(struct sock *sk, struct sk_buff *skb)
 {
 	xtcp_wmem_charge(sk, -skb->truesize);
 	__kfree_skb(skb);
+}
+
+/* Queue a sent @skb in the retransmission queue, by sequence. */
+void xtcp_rtx_insert(struct sock *sk, struct sk_buff *skb)
+{
+	struct rb_root *root = &xtcp_sk(sk)->rtx_queue;
+	struct rb_node **p = &root->rb_node, *parent = NULL;
+	u32 seq = XTCP_SKB_CB(skb)->seq;
+
+	while (*p) {
+		parent = *p;
+		if (before(seq, XTCP_SKB_CB(rb_to_skb(parent))->seq))
+			p = &parent->rb_left;
+		else
+			p = &parent->rb_right;
+	}
+	rb_link_node(&skb->rbnode, parent, p);
+	rb_insert_color(&skb->rbnode, root);
+}
+
+void xtcp_rtx_unlink(struct sock *sk, struct sk_buff *skb)
+{
+	list_del(&XTCP_SKB_CB(skb)->tsorted);
+	rb_erase(&skb->rbnode, &xtcp_sk(sk)->rtx_queue);
+	/* The node shares its room with ->next, ->prev and ->dev. */
+	memset(&skb->rbnode, 0, sizeof(skb->rbnode));
+}
+
+/*
+ * In an rb-tree of skbs by sequence whose ends rise with their starts
+ * (the retransmission queue, the out-of-order queue): the first skb that
+ * ends after @seq (holds it, if any does), or NULL.
+ */
+struct sk_buff *xtcp_rb_find(const struct rb_root *root, u32 seq)
+{
+	struct rb_node *p = root->rb_node;
+	struct sk_buff *found = NULL;
+
+	while (p) {
+		struct sk_buff *skb = rb_to_skb(p);
+
+		if (after(XTCP_SKB_CB(skb)->end_seq, seq)) {
+			found = skb;
+			p = p->rb_left;
+		} else {
+			p = p->rb_right;
+		}
+	}
+	return found;
 }
 
 /*
@@ -244,6 +296,13 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb)
 	/* RACK's clock (rack.c) is the original's; the clone leaves bare. */
 	oskb->tstamp = ktime_get_ns();
 	skb->tstamp = 0;
+	/* Sent before: it goes to the end of RACK's list in sending order. */
+	if (before(cb->seq, xtcp_sk(sk)->snd_nxt))
+		list_move_tail(&cb->tsorted, &xtcp_sk(sk)->tsorted);
+	/* Our list link is no IPv4 control block. */
+	memset(IPCB(skb), 0, sizeof(struct inet_skb_parm));
+	/* The original's rb-tree node shares its room with ->dev. */
+	skb->dev = NULL;
 	/* Everything but the very first SYN acknowledges. */
 	if (sk->sk_state != TCP_SYN_SENT)
 		flags |= TCPHDR_ACK;
@@ -275,8 +334,6 @@ static int xtcp_queue_ctl(struct sock *sk, u8 flags, gfp_t gfp)
 	xs->write_seq++;
 	xtcp_wmem_charge(sk, skb->truesize);
 	__skb_queue_tail(&sk->sk_write_queue, skb);
-	if (!xs->send_head)
-		xs->send_head = skb;
 	return 0;
 }
 
@@ -335,22 +392,20 @@ static int xtcp_repcount(struct sock *sk, struct sk_buff *skb, u32 mss)
  */
 static bool xtcp_fragment_ok(struct sock *sk, const struct sk_buff *skb)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
 	long limit = READ_ONCE(sk->sk_sndbuf) +
 		     2 * SKB_TRUESIZE(GSO_LEGACY_MAX_SIZE);
 
 	if (likely((sk->sk_wmem_queued >> 1) <= limit) ||
-	    skb == skb_peek(&sk->sk_write_queue) ||
-	    skb->next == xs->send_head ||
-	    skb_queue_is_last(&sk->sk_write_queue, skb))
+	    skb == xtcp_rtx_head(sk) || skb == xtcp_rtx_tail(sk))
 		return true;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_WQUEUETOOBIG);
 	return false;
 }
 
 /*
- * Split @skb of the write queue after @len bytes of payload, into
- * segments of @mss; the second part follows it in the queue and inherits
+ * Split @skb of the write or retransmission queue after @len bytes of
+ * payload, into segments of @mss; the second part follows it in its queue
+ * and inherits
  * its marks. A FIN or PSH goes with the second part. -ENOMEM if memory
  * or the cap on the write queue (xtcp_fragment_ok()) says no.
  */
@@ -358,7 +413,8 @@ int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb), *ncb;
-	bool sent = skb != xs->send_head && !after(cb->end_seq, xs->snd_nxt);
+	/* Sent, in the retransmission queue: it starts below snd_nxt. */
+	bool sent = before(cb->seq, xs->snd_nxt);
 	u32 nlen = skb->len - len, pcount = xtcp_skb_pcount(skb);
 	unsigned int old = skb->truesize;
 	struct sk_buff *buff;
@@ -381,11 +437,19 @@ int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss)
 
 	ncb = XTCP_SKB_CB(buff);
 	*ncb = *cb;
+	/* Sent as one: the second part left right after the first. */
+	if (sent && !list_empty(&cb->tsorted))
+		list_add(&ncb->tsorted, &cb->tsorted);
+	else if (sent)
+		INIT_LIST_HEAD(&ncb->tsorted);
 	buff->tstamp = skb->tstamp;
 	ncb->seq = cb->seq + len;
 	cb->end_seq = ncb->seq;
 	cb->tcp_flags &= ~(TCPHDR_FIN | TCPHDR_PSH);
-	__skb_queue_after(&sk->sk_write_queue, skb, buff);
+	if (sent)
+		xtcp_rtx_insert(sk, buff);
+	else
+		__skb_queue_after(&sk->sk_write_queue, skb, buff);
 	xtcp_set_pcount(skb, mss);
 	xtcp_set_pcount(buff, mss);
 	if (sent) {
@@ -465,6 +529,51 @@ u32 xtcp_size_goal(struct sock *sk, u32 mss)
 }
 
 /*
+ * The rate the connection should keep to, as tcp_update_pacing_rate():
+ * twice cwnd per SRTT in slow start (below half ssthresh), 1.2 times
+ * after. A qdisc that paces (fq) follows sk_pacing_rate; the size of
+ * what leaves at once follows it too (xtcp_tso_segs()). Called after
+ * every ACK and when the connection is established.
+ */
+void xtcp_update_pacing_rate(struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 rate = (u64)xtcp_current_mss(sk) * ((USEC_PER_SEC / 100) << 3);
+	u32 srtt_us = jiffies_to_usecs(xs->srtt);	/* << 3 */
+
+	if (xs->snd_cwnd < xs->snd_ssthresh / 2)
+		rate *= XTCP_PACING_SS_RATIO;
+	else
+		rate *= XTCP_PACING_CA_RATIO;
+	rate *= max(xs->snd_cwnd, xs->packets_out);
+	if (likely(srtt_us))
+		rate = div_u64(rate, srtt_us);
+	WRITE_ONCE(sk->sk_pacing_rate,
+		   min_t(u64, rate, READ_ONCE(sk->sk_max_pacing_rate)));
+}
+
+/*
+ * Segments one skb takes when it leaves, as tcp_tso_autosize(): about a
+ * millisecond of the pacing rate (sk_pacing_shift), plus a share of a
+ * GSO packet that shrinks as the smallest RTT grows (64 KB below 512 us),
+ * at least two. Unlike filling whole GSO packets, this keeps the sent
+ * skbs, and so what SACKs of a tiny MSS can make of the tail of the
+ * retransmission queue, as small as Linux TCP's.
+ */
+u32 xtcp_tso_segs(struct sock *sk, u32 mss)
+{
+	unsigned long bytes = READ_ONCE(sk->sk_pacing_rate) >>
+			      READ_ONCE(sk->sk_pacing_shift);
+	u32 r = xtcp_sk(sk)->rtt_min >> XTCP_TSO_RTT_LOG;
+
+	if (r < BITS_PER_TYPE(sk->sk_gso_max_size))
+		bytes += sk->sk_gso_max_size >> r;
+	bytes = min_t(unsigned long, bytes, sk->sk_gso_max_size);
+	return min_t(u32, max_t(u32, bytes / mss, XTCP_MIN_TSO_SEGS),
+		     sk->sk_gso_max_segs);
+}
+
+/*
  * Nagle (RFC 896, with Minshall's change as in Linux TCP): a segment
  * shorter than the MSS waits while an earlier short one is unacknowledged,
  * unless TCP_NODELAY; it always waits under TCP_CORK or MSG_MORE, until
@@ -508,8 +617,12 @@ static bool xtcp_send_limit(struct sock *sk, struct sk_buff *skb, u32 mss,
 		return !after(cb->end_seq, wnd_end);
 	if (after(cb->seq + mss, wnd_end))
 		return false;
-	/* A cwnd of a million segments times the MSS overflows 32 bits. */
-	*limit = min_t(u64, (u64)(xs->snd_cwnd - in_flight) * mss,
+	/*
+	 * A cwnd of a million segments times the MSS overflows 32 bits.
+	 * What leaves at once is what the pacing rate gives (tcp_write_xmit()).
+	 */
+	*limit = min_t(u64, (u64)min(xs->snd_cwnd - in_flight,
+				     xtcp_tso_segs(sk, mss)) * mss,
 		       rounddown(wnd_end - cb->seq, mss));
 	if (skb->len % mss && skb_queue_is_last(&sk->sk_write_queue, skb) &&
 	    !xtcp_nagle_ok(xs, skb, skb->len % mss, mss, nonagle))
@@ -517,7 +630,10 @@ static bool xtcp_send_limit(struct sock *sk, struct sk_buff *skb, u32 mss,
 	return true;
 }
 
-/* Send the unsent @skb, ->send_head, as it is now. */
+/*
+ * Send the unsent @skb, the head of the write queue, as it is now; it
+ * moves to the retransmission queue.
+ */
 static int xtcp_xmit_new(struct sock *sk, struct sk_buff *skb, u32 mss)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -526,25 +642,26 @@ static int xtcp_xmit_new(struct sock *sk, struct sk_buff *skb, u32 mss)
 	xtcp_set_pcount(skb, mss);
 	if (xtcp_transmit_skb(sk, skb) == -ENOBUFS)
 		return -ENOBUFS;
+	list_add_tail(&cb->tsorted, &xs->tsorted);
 	xs->snd_nxt = cb->end_seq;
 	xs->packets_out += xtcp_skb_pcount(skb);
 	xs->bytes_sent += skb->len;
 	if (skb->len < xtcp_skb_pcount(skb) * mss)
 		xs->snd_sml = cb->end_seq;
-	xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
-			NULL : skb->next;
+	__skb_unlink(skb, &sk->sk_write_queue);
+	xtcp_rtx_insert(sk, skb);
 	xtcp_timer_on_send(sk);
 	return 0;
 }
 
 /*
- * A tail loss probe (rack.c): one new segment from ->send_head if the
+ * A tail loss probe (rack.c): one new segment from the write queue if the
  * peer's window takes it, whatever cwnd says.
  */
 bool xtcp_send_new_segment(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb = xs->send_head;
+	struct sk_buff *skb = xtcp_send_head(sk);
 	u32 mss = xtcp_current_mss(sk);
 
 	if (!skb || after(XTCP_SKB_CB(skb)->seq + min(skb->len, mss),
@@ -556,7 +673,7 @@ bool xtcp_send_new_segment(struct sock *sk)
 }
 
 /*
- * Send what cwnd, the peer's window and Nagle allow from ->send_head on,
+ * Send what cwnd, the peer's window and Nagle allow of the write queue,
  * in skbs of several segments that GSO cuts up (offload.c). If the window
  * stops everything with nothing in flight, the retransmission timer
  * doubles as the persist timer and probes the window (timers.c); after
@@ -569,7 +686,7 @@ void __xtcp_push_pending(struct sock *sk, int nonagle)
 	struct sk_buff *skb;
 	bool sent = false;
 
-	while ((skb = xs->send_head)) {
+	while ((skb = xtcp_send_head(sk))) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
 		if (!(cb->tcp_flags & TCPHDR_SYN)) {
@@ -591,7 +708,7 @@ void __xtcp_push_pending(struct sock *sk, int nonagle)
 		xtcp_cwnd_validate(sk, true);
 	else if (sent)
 		xtcp_cwnd_validate(sk, false);
-	if (xs->send_head && xs->snd_una == xs->snd_nxt)
+	if (xtcp_send_head(sk) && xs->snd_una == xs->snd_nxt)
 		xtcp_timer_on_send(sk);
 	if (sent)
 		xtcp_tlp_schedule(sk);
@@ -630,10 +747,9 @@ int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 segs)
 /* Retransmit the oldest unacknowledged skb (SYN, SYN-ACK), one segment. */
 void xtcp_retransmit_head(struct sock *sk)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	struct sk_buff *skb = xtcp_rtx_head(sk);
 
-	if (!skb || skb == xs->send_head)
+	if (!skb)
 		return;
 	xtcp_retransmit_skb(sk, skb, 1);
 }
@@ -673,7 +789,8 @@ void xtcp_send_fin(struct sock *sk)
 	if (xs->fin_queued)
 		return;
 	xs->fin_queued = true;
-	if (tail && xs->send_head &&
+	/* The write queue holds only what was not sent. */
+	if (tail &&
 	    !(XTCP_SKB_CB(tail)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN))) {
 		XTCP_SKB_CB(tail)->tcp_flags |= TCPHDR_FIN;
 		XTCP_SKB_CB(tail)->end_seq++;

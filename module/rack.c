@@ -2,9 +2,11 @@
 /*
  * xtcp: RACK-TLP loss detection (RFC 8985), for connections with SACK.
  *
- * RACK decides by time, not by counting: every write queue skb keeps the
- * time it last left (skb->tstamp of the queued original, in ns; the
- * clones that leave carry no timestamp). When an skb is delivered (SACKed
+ * RACK decides by time, not by counting: every sent skb keeps the time
+ * it last left (skb->tstamp of the queued original, in ns; the clones that
+ * leave carry no timestamp), and those still in the running (not SACKed,
+ * not lost and waiting to go again) are in xs->tsorted in the order they
+ * left, as Linux TCP's tsorted_sent_queue. When an skb is delivered (SACKed
  * or cumulatively acknowledged) RACK remembers the latest sent of those
  * and its round trip; any skb sent before it that is still outstanding
  * one RTT plus a reordering window after it left is lost, a retransmission
@@ -83,8 +85,9 @@ static u32 xtcp_rack_reo_wnd(const struct xtcp_sock *xs)
 /*
  * RFC 8985 6.2 step 5: mark what is lost. Returns the microseconds until
  * the next outstanding skb sent before the last delivered one is due,
- * 0 if none is. The write queue is in sequence order, not sending order,
- * so all of it is looked at.
+ * 0 if none is. The walk is in sending order and stops at the first skb
+ * sent after the last delivered one; what it marks lost leaves the list,
+ * so it looks only at skbs still within their reordering window.
  */
 static u32 xtcp_rack_detect(struct sock *sk)
 {
@@ -92,21 +95,23 @@ static u32 xtcp_rack_detect(struct sock *sk)
 	u64 now = ktime_get_ns();
 	u64 wnd = (u64)(xs->rack_rtt_us + xtcp_rack_reo_wnd(xs)) *
 		  NSEC_PER_USEC;
-	struct sk_buff *skb;
+	struct list_head *p, *n;
 	u32 wait = 0;
 
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	list_for_each_safe(p, n, &xs->tsorted) {
+		struct sk_buff *skb = xtcp_tsorted_skb(p);
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		u64 sent = skb->tstamp;
 
-		if (skb == xs->send_head)
-			break;
-		/* SACKed, or lost and waiting to go again. */
-		if (cb->sacked || (cb->lost && !cb->retrans) || !sent)
+		/* SACKed, or lost and waiting (a probe sent it again). */
+		if (cb->sacked || (cb->lost && !cb->retrans) || !sent) {
+			xtcp_tsorted_drop(skb);
 			continue;
+		}
+		/* Sent after the last delivered one, as all that follow. */
 		if (!xtcp_rack_sent_after(xs->rack_mstamp, sent,
 					  xs->rack_end_seq, cb->end_seq))
-			continue;
+			break;
 		if (sent + wnd > now) {
 			wait = max_t(u32, wait,
 				     div_u64(sent + wnd - now, NSEC_PER_USEC) + 1);
@@ -121,6 +126,8 @@ static u32 xtcp_rack_detect(struct sock *sk)
 			cb->lost = 1;
 			xs->lost_out += cb->pcount;
 		}
+		xtcp_tsorted_drop(skb);
+		xtcp_rtx_hint_lower(xs, skb);
 	}
 	return wait;
 }
@@ -189,20 +196,17 @@ void xtcp_tlp_schedule(struct sock *sk)
 /* The last sent skb, cut so that its last segment stands alone. */
 static struct sk_buff *xtcp_tlp_last_segment(struct sock *sk)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb;
+	struct sk_buff *skb = xtcp_rtx_tail(sk);
 	u32 mss;
 
-	skb = xs->send_head ? xs->send_head->prev :
-			      skb_peek_tail(&sk->sk_write_queue);
-	if (!skb || skb == (struct sk_buff *)&sk->sk_write_queue)
+	if (!skb)
 		return NULL;
 	if (xtcp_skb_pcount(skb) < 2)
 		return skb;
 	mss = xtcp_skb_mss(sk, skb);
 	if (xtcp_fragment(sk, skb, rounddown(skb->len - 1, mss), mss))
 		return NULL;
-	return skb->next;
+	return skb_rb_next(skb);
 }
 
 /* RFC 8985 7.3: the probe time-out fired. The RTO follows. */

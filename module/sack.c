@@ -2,7 +2,8 @@
 /*
  * xtcp: the sender's scoreboard and loss recovery.
  *
- * Every sent skb of the write queue carries three marks in its control
+ * Every sent skb (the retransmission queue, an rb-tree by sequence)
+ * carries three marks in its control
  * block: sacked (the peer holds it, RFC 2018), lost (deemed lost, to be
  * sent again) and retrans (sent again since it was marked lost). The
  * socket counts them in sacked_out, lost_out and retrans_out next to
@@ -26,18 +27,6 @@
 
 #include "xtcp.h"
 
-/* The last skb that was sent, or NULL. */
-static struct sk_buff *xtcp_last_sent(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb;
-
-	if (!xs->send_head)
-		return skb_peek_tail(&sk->sk_write_queue);
-	skb = xs->send_head->prev;
-	return skb == (struct sk_buff *)&sk->sk_write_queue ? NULL : skb;
-}
-
 static void xtcp_mark_skb_lost(struct xtcp_sock *xs, struct sk_buff *skb)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -46,6 +35,8 @@ static void xtcp_mark_skb_lost(struct xtcp_sock *xs, struct sk_buff *skb)
 		return;
 	cb->lost = 1;
 	xs->lost_out += cb->pcount;
+	xtcp_tsorted_drop(skb);
+	xtcp_rtx_hint_lower(xs, skb);
 }
 
 /* A sent skb changed its segment count by @delta: so do its marks. */
@@ -97,15 +88,20 @@ static bool xtcp_sack_split(struct sock *sk, struct sk_buff *skb, u32 start,
 	return len && !xtcp_fragment(sk, skb, len, mss);
 }
 
+/*
+ * Tag what [@start, @end) covers. The first skb it touches is looked up
+ * in the rb-tree (tcp_sacktag_bsearch()), so the work is in the skbs of
+ * the block, not in those below it.
+ */
 static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	for (skb = xtcp_rtx_find(sk, start); skb; skb = skb_rb_next(skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-		if (skb == xs->send_head || !before(cb->seq, end))
+		if (!before(cb->seq, end))
 			break;
 		if (cb->sacked || !after(cb->end_seq, start))
 			continue;
@@ -122,8 +118,38 @@ static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 		}
 		cb->sacked = 1;
 		xs->sacked_out += cb->pcount;
+		xtcp_tsorted_drop(skb);
 		xtcp_rack_advance(sk, skb);
 	}
+}
+
+/*
+ * Tag [@start, @end) but what the blocks of the ACK before covered: those
+ * were tagged then (Linux TCP's recv_sack_cache). A peer repeats its
+ * blocks, growing them at the edges, on every ACK; without this each ACK
+ * would walk all the skbs of a block again. Not while nothing is SACKed:
+ * an RTO forgot the marks.
+ */
+static void xtcp_sack_new_part(struct sock *sk, u32 start, u32 end,
+			       int ncache)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int i;
+
+	for (i = 0; i < ncache; i++) {
+		const struct xtcp_sack_block *c = &xs->sack_cache[i];
+
+		if (!after(c->end, start))
+			continue;
+		if (!before(c->start, end))
+			break;
+		if (after(c->start, start))
+			xtcp_sack_block(sk, start, c->start);
+		start = c->end;
+		if (!before(start, end))
+			return;
+	}
+	xtcp_sack_block(sk, start, end);
 }
 
 /*
@@ -136,8 +162,9 @@ bool xtcp_sack_process(struct sock *sk, u32 ack)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_options *o = &xs->rx_opt;
+	struct xtcp_sack_block used[XTCP_MAX_SACKS];
 	bool dsack = false;
-	int i;
+	int i, j, n = 0;
 
 	if (!o->sack_ok)
 		return false;
@@ -158,8 +185,19 @@ bool xtcp_sack_process(struct sock *sk, u32 ack)
 		}
 		if (before(start, xs->snd_una) || after(end, xs->snd_nxt))
 			continue;
-		xtcp_sack_block(sk, start, end);
+		/* In sequence order, for the cache. */
+		for (j = n; j > 0 && before(start, used[j - 1].start); j--)
+			used[j] = used[j - 1];
+		used[j].start = start;
+		used[j].end = end;
+		n++;
 	}
+	/* Nothing SACKed when the ACK came: no block before counts. */
+	j = xs->sacked_out ? xs->sack_cache_n : 0;
+	for (i = 0; i < n; i++)
+		xtcp_sack_new_part(sk, used[i].start, used[i].end, j);
+	memcpy(xs->sack_cache, used, n * sizeof(*used));
+	xs->sack_cache_n = n;
 	return dsack;
 }
 
@@ -177,14 +215,13 @@ void xtcp_enter_recovery(struct sock *sk)
 void xtcp_mark_lost(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb = xtcp_last_sent(sk), *head;
+	struct sk_buff *skb = xtcp_rtx_tail(sk), *head;
 	u32 above = 0;
 
 	if (!skb)
 		return;
 	if (xs->rx_opt.sack_ok && xs->sacked_out) {
-		for (; skb != (struct sk_buff *)&sk->sk_write_queue;
-		     skb = skb->prev) {
+		for (; skb; skb = skb_rb_prev(skb)) {
 			if (XTCP_SKB_CB(skb)->sacked)
 				above += xtcp_skb_pcount(skb);
 			else if (above >= XTCP_DUPTHRESH)
@@ -192,9 +229,7 @@ void xtcp_mark_lost(struct sock *sk)
 		}
 	}
 	/* Of the head, the first segment is lost. */
-	head = skb_peek(&sk->sk_write_queue);
-	if (!head || head == xs->send_head)
-		return;
+	head = xtcp_rtx_head(sk);
 	if (xtcp_skb_pcount(head) > 1 && !XTCP_SKB_CB(head)->lost &&
 	    !XTCP_SKB_CB(head)->sacked)
 		xtcp_fragment(sk, head, xtcp_skb_mss(sk, head),
@@ -213,11 +248,9 @@ void xtcp_mark_all_lost(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	for (skb = xtcp_rtx_head(sk); skb; skb = skb_rb_next(skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-		if (skb == xs->send_head)
-			break;
 		if (cb->retrans) {
 			cb->retrans = 0;
 			xs->retrans_out -= cb->pcount;
@@ -227,14 +260,20 @@ void xtcp_mark_all_lost(struct sock *sk)
 			xs->sacked_out -= cb->pcount;
 		}
 		xtcp_mark_skb_lost(xs, skb);
+		xtcp_tsorted_drop(skb);
 	}
+	xs->rtx_hint_ok = false;
+	xs->sack_cache_n = 0;
 	if (!xs->rx_opt.sack_ok)
 		xs->sacked_out = 0;
 }
 
 /*
  * Send again what is lost, lowest first, while the pipe has room; an skb
- * of more segments than there is room for goes in part.
+ * of more segments than there is room for goes in part. The walk starts
+ * where the last one stopped, unless something below was marked lost
+ * since (rtx_hint, as Linux TCP's retransmit hint), and stops when the
+ * pipe is full: what it passes was sent again already or is not lost.
  */
 void xtcp_xmit_retransmit_queue(struct sock *sk)
 {
@@ -243,12 +282,12 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 
 	if (xs->lost_out <= xs->retrans_out)
 		return;
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	skb = xs->rtx_hint_ok ? xtcp_rtx_find(sk, xs->rtx_hint) :
+				xtcp_rtx_head(sk);
+	for (; skb; skb = skb_rb_next(skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		u32 in_flight = xtcp_packets_in_flight(xs);
 
-		if (skb == xs->send_head)
-			break;
 		if (!cb->lost || cb->retrans)
 			continue;
 		if (in_flight >= xs->snd_cwnd) {
@@ -261,6 +300,8 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 		cb->retrans = 1;
 		xs->retrans_out += cb->pcount;
 	}
+	xs->rtx_hint = skb ? XTCP_SKB_CB(skb)->seq : xs->snd_nxt;
+	xs->rtx_hint_ok = true;
 }
 
 /*
@@ -274,11 +315,9 @@ void xtcp_simple_retransmit(struct sock *sk)
 	u32 mss = xtcp_current_mss(sk);
 	struct sk_buff *skb;
 
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	for (skb = xtcp_rtx_head(sk); skb; skb = skb_rb_next(skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-		if (skb == xs->send_head)
-			break;
 		if ((cb->pcount > 1 ? xtcp_skb_mss(sk, skb) : skb->len) <= mss)
 			continue;
 		if (cb->retrans) {
@@ -286,6 +325,8 @@ void xtcp_simple_retransmit(struct sock *sk)
 			xs->retrans_out -= cb->pcount;
 		}
 		xtcp_mark_skb_lost(xs, skb);
+		xtcp_tsorted_drop(skb);
 	}
+	xs->rtx_hint_ok = false;
 	xtcp_xmit_retransmit_queue(sk);
 }

@@ -479,8 +479,6 @@ static struct sk_buff *xtcp_new_data_skb(struct sock *sk)
 	XTCP_SKB_CB(skb)->tcp_flags = TCPHDR_ACK;
 	xtcp_wmem_charge(sk, skb->truesize);
 	__skb_queue_tail(&sk->sk_write_queue, skb);
-	if (!xs->send_head)
-		xs->send_head = skb;
 	return skb;
 }
 
@@ -525,14 +523,11 @@ static int xtcp_copy_to_skb(struct sock *sk, struct sk_buff *skb,
 /* An empty data skb left at the tail by a copy that failed. */
 static void xtcp_drop_empty_tail(struct sock *sk)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
 
-	if (!skb || !xs->send_head || skb->len ||
+	if (!skb || skb->len ||
 	    (XTCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)))
 		return;
-	if (xs->send_head == skb)
-		xs->send_head = NULL;
 	__skb_unlink(skb, &sk->sk_write_queue);
 	xtcp_free_skb(sk, skb);
 }
@@ -571,7 +566,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
 			goto do_error;
 		/* Only an unsent data skb with room can take more. */
-		if (!xs->send_head || !skb || skb->len >= goal ||
+		if (!skb || skb->len >= goal ||
 		    (XTCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN))) {
 			if (!sk_stream_memory_free(sk))
 				goto wait_for_space;
@@ -615,7 +610,7 @@ out:
 	if (copied) {
 		struct sk_buff *tail = skb_peek_tail(&sk->sk_write_queue);
 
-		if (tail && xs->send_head && !(msg->msg_flags & MSG_MORE))
+		if (tail && !(msg->msg_flags & MSG_MORE))
 			XTCP_SKB_CB(tail)->tcp_flags |= TCPHDR_PSH;
 		__xtcp_push_pending(sk, msg->msg_flags & MSG_MORE ?
 				    XTCP_NAGLE_CORK : xs->nonagle);

@@ -145,7 +145,7 @@ static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct xtcp_options *o = &xs->rx_opt;
-	unsigned long now = jiffies;
+	unsigned long now = jiffies, rate;
 	struct dst_entry *dst;
 
 	memset(info, 0, sizeof(*info));
@@ -203,6 +203,11 @@ static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_bytes_retrans = xs->bytes_retrans;
 	info->tcpi_dsack_dups = xs->dsack_dups;
 	info->tcpi_snd_wnd = xs->snd_wnd;
+	/* As tcp_get_info(): ~0ULL stands for no limit. */
+	rate = READ_ONCE(sk->sk_pacing_rate);
+	info->tcpi_pacing_rate = rate != ~0UL ? rate : ~0ULL;
+	rate = READ_ONCE(sk->sk_max_pacing_rate);
+	info->tcpi_max_pacing_rate = rate != ~0UL ? rate : ~0ULL;
 }
 
 static int xtcp_get_int(struct sock *sk, int optname, int *val)

@@ -111,9 +111,11 @@ static void xtcp_rtx_arm(struct sock *sk, enum xtcp_pending what,
  * The time-out proper, or the persist timer when nothing is in flight and
  * data waits for the peer's window.
  */
-static enum xtcp_pending xtcp_rtx_what(const struct xtcp_sock *xs)
+static enum xtcp_pending xtcp_rtx_what(const struct sock *sk)
 {
-	return xs->send_head && xs->snd_una == xs->snd_nxt ?
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	return xtcp_send_head(sk) && xs->snd_una == xs->snd_nxt ?
 	       XTCP_TIME_PROBE0 : XTCP_TIME_RETRANS;
 }
 
@@ -125,8 +127,8 @@ void xtcp_timer_on_send(struct sock *sk)
 	/* Data left after probing: the time-out proper takes over. */
 	if (!timer_pending(&xs->rtx_timer) ||
 	    (xs->pending == XTCP_TIME_PROBE0 &&
-	     xtcp_rtx_what(xs) != XTCP_TIME_PROBE0))
-		xtcp_rtx_arm(sk, xtcp_rtx_what(xs), xs->rto);
+	     xtcp_rtx_what(sk) != XTCP_TIME_PROBE0))
+		xtcp_rtx_arm(sk, xtcp_rtx_what(sk), xs->rto);
 }
 
 /* RACK: an outstanding skb is due in @usecs (rack.c). */
@@ -159,11 +161,11 @@ void xtcp_timer_on_ack(struct sock *sk)
 	xs->probes_out = 0;
 	xs->backoff = 0;
 	xs->probes_tstamp = 0;
-	if (xs->snd_una == xs->snd_nxt && !xs->send_head) {
+	if (xs->snd_una == xs->snd_nxt && !xtcp_send_head(sk)) {
 		sk_stop_timer(sk, &xs->rtx_timer);
 		xs->pending = 0;
 	} else {
-		xtcp_rtx_arm(sk, xtcp_rtx_what(xs), xs->rto);
+		xtcp_rtx_arm(sk, xtcp_rtx_what(sk), xs->rto);
 	}
 }
 
@@ -171,7 +173,7 @@ void xtcp_timer_rearm_rtx(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xtcp_rtx_arm(sk, xtcp_rtx_what(xs), xs->rto);
+	xtcp_rtx_arm(sk, xtcp_rtx_what(sk), xs->rto);
 }
 
 /* An orphan entered FIN_WAIT_2: it may wait fin_timeout for the FIN. */
@@ -335,7 +337,7 @@ static void xtcp_backoff(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->rto = min(xs->rto << 1, xtcp_rto_max(sk));
-	xtcp_rtx_arm(sk, xtcp_rtx_what(xs), xs->rto);
+	xtcp_rtx_arm(sk, xtcp_rtx_what(sk), xs->rto);
 }
 
 /*
@@ -347,7 +349,7 @@ static void xtcp_backoff(struct sock *sk)
 static void xtcp_persist_timeout(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb = xs->send_head;
+	struct sk_buff *skb = xtcp_send_head(sk);
 	unsigned int max_probes, retries2;
 	u32 room;
 
@@ -355,7 +357,7 @@ static void xtcp_persist_timeout(struct sock *sk)
 	if ((s32)room > 0 && room < skb->len)
 		xtcp_fragment(sk, skb, room, xtcp_current_mss(sk));
 	__xtcp_push_pending(sk, XTCP_NAGLE_PUSH);
-	if (!xs->send_head || xs->snd_una != xs->snd_nxt) {
+	if (!xtcp_send_head(sk) || xs->snd_una != xs->snd_nxt) {
 		/* The window opened. */
 		xs->probes_out = 0;
 		xs->probes_tstamp = 0;
@@ -410,12 +412,11 @@ static void xtcp_rtx_timeout(struct sock *sk)
 	xs->pending = 0;
 	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
 		return;
-	skb = skb_peek(&sk->sk_write_queue);
-	if (!skb)
-		return;
+	skb = xtcp_rtx_head(sk);
 	/* Nothing in flight: whatever it was armed for, probe the window. */
-	if (skb == xs->send_head) {
-		xtcp_persist_timeout(sk);
+	if (!skb) {
+		if (xtcp_send_head(sk))
+			xtcp_persist_timeout(sk);
 		return;
 	}
 	switch (what) {
@@ -471,7 +472,7 @@ static void xtcp_keepalive_timeout(struct sock *sk)
 	ktime = xtcp_keepalive_time(sk) * HZ;
 	intvl = xtcp_keepalive_intvl(sk) * HZ;
 	/* Data in flight: the retransmission timer watches the peer. */
-	if (xs->snd_una != xs->snd_nxt || xs->send_head) {
+	if (xs->snd_una != xs->snd_nxt || xtcp_send_head(sk)) {
 		sk_reset_timer(sk, &sk->sk_timer, jiffies + ktime);
 		return;
 	}

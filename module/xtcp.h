@@ -317,7 +317,11 @@ struct xtcp_sock {
 	u32 snd_wl2;
 	u32 write_seq;		/* end of the data queued by the user */
 	u32 max_window;		/* largest window the peer offered */
-	struct sk_buff *send_head;	/* first unsent skb of the write queue */
+	/*
+	 * Sent and not yet acknowledged skbs, by sequence (output.c); the
+	 * unsent ones wait in sk->sk_write_queue.
+	 */
+	struct rb_root rtx_queue;
 	bool fin_queued;	/* a FIN sits at write_seq - 1 */
 
 	/* Receive sequence space. */
@@ -357,6 +361,12 @@ struct xtcp_sock {
 	u32 sacked_out;
 	u32 lost_out;
 	u32 retrans_out;
+	/*
+	 * While rtx_hint_ok, no skb below rtx_hint is lost and waiting to
+	 * go again: the retransmission walk starts there (sack.c).
+	 */
+	u32 rtx_hint;
+	bool rtx_hint_ok;
 	u8 ca_state;		/* enum xtcp_ca_state */
 	/*
 	 * How much of cwnd is used (RFC 7661, Linux's tcp_cwnd_validate()):
@@ -375,6 +385,11 @@ struct xtcp_sock {
 	u32 rack_end_seq;	/* its end */
 	u32 rack_rtt_us;	/* its round trip */
 	bool rack_advanced;	/* a delivery since the last detection */
+	/*
+	 * Sent skbs still in the running, in the order they last left: not
+	 * SACKed, and not lost and waiting to go again (rack.c).
+	 */
+	struct list_head tsorted;
 	bool rack_reord;	/* the peer saw reordering (D-SACK) */
 	bool tlp_retrans;	/* the probe out was a retransmission */
 	u32 tlp_high_seq;	/* snd_nxt when it went, 0: no probe out */
@@ -416,6 +431,12 @@ struct xtcp_sock {
 	u32 data_segs_in;
 	u32 data_segs_out;
 	u32 dsack_dups;
+	/*
+	 * The SACK blocks of the last ACK that had any, in sequence order:
+	 * what they cover is tagged already (sack.c, recv_sack_cache).
+	 */
+	struct xtcp_sack_block sack_cache[XTCP_MAX_SACKS];
+	u8 sack_cache_n;
 	u32 rtt_min;		/* us */
 	unsigned long last_data_sent;	/* jiffies */
 	unsigned long last_data_recv;
@@ -449,7 +470,16 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
  * the IP layer left it, so nothing has to be moved on receive.
  */
 struct xtcp_skb_cb {
-	struct inet_skb_parm h4;
+	union {
+		/* Received: IPv4's. */
+		struct inet_skb_parm h4;
+		/*
+		 * Sent (retransmission queue): the link in RACK's list in
+		 * sending order (xs->tsorted, rack.c). The clone that leaves
+		 * gets it cleared (xtcp_transmit_skb()).
+		 */
+		struct list_head tsorted;
+	};
 	u32 seq;		/* first sequence number */
 	u32 end_seq;		/* seq + SYN + FIN + payload */
 	u32 ack_seq;		/* received segments */
@@ -464,6 +494,66 @@ struct xtcp_skb_cb {
 };
 
 #define XTCP_SKB_CB(skb) ((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+/*
+ * The two queues of what consumes sequence space (output.c): the unsent
+ * skbs in sk->sk_write_queue, in order, and the sent ones in the rb-tree
+ * xs->rtx_queue, by sequence, as Linux TCP's tcp_rtx_queue. An skb moves
+ * from the first to the second when it first leaves.
+ */
+static inline struct sk_buff *xtcp_send_head(const struct sock *sk)
+{
+	return skb_peek(&sk->sk_write_queue);
+}
+
+static inline struct sk_buff *xtcp_rtx_head(const struct sock *sk)
+{
+	return skb_rb_first(&((const struct xtcp_sock *)sk)->rtx_queue);
+}
+
+static inline struct sk_buff *xtcp_rtx_tail(const struct sock *sk)
+{
+	return skb_rb_last(&((const struct xtcp_sock *)sk)->rtx_queue);
+}
+
+static inline bool xtcp_rtx_empty(const struct sock *sk)
+{
+	return RB_EMPTY_ROOT(&((const struct xtcp_sock *)sk)->rtx_queue);
+}
+
+/* The skb of a link in xs->tsorted. */
+static inline struct sk_buff *xtcp_tsorted_skb(struct list_head *node)
+{
+	return (struct sk_buff *)((char *)node -
+				  offsetof(struct xtcp_skb_cb, tsorted) -
+				  offsetof(struct sk_buff, cb));
+}
+
+/*
+ * A sent skb is SACKed, or lost and waiting to go again: out of RACK's
+ * list until it leaves again (xtcp_transmit_skb()).
+ */
+static inline void xtcp_tsorted_drop(struct sk_buff *skb)
+{
+	list_del_init(&XTCP_SKB_CB(skb)->tsorted);
+}
+
+/* @skb is lost and waiting to go again: the retransmission walk sees it. */
+static inline void xtcp_rtx_hint_lower(struct xtcp_sock *xs,
+				       const struct sk_buff *skb)
+{
+	if ((s32)(XTCP_SKB_CB(skb)->seq - xs->rtx_hint) < 0)
+		xs->rtx_hint = XTCP_SKB_CB(skb)->seq;
+}
+
+void xtcp_rtx_insert(struct sock *sk, struct sk_buff *skb);
+void xtcp_rtx_unlink(struct sock *sk, struct sk_buff *skb);
+struct sk_buff *xtcp_rb_find(const struct rb_root *root, u32 seq);
+
+static inline struct sk_buff *xtcp_rtx_find(struct sock *sk, u32 seq)
+{
+	return xtcp_rb_find(&xtcp_sk(sk)->rtx_queue, seq);
+}
 
 /*
  * Segments a sent skb of the write queue stands for: every count of the
@@ -655,6 +745,15 @@ void xtcp_retransmit_head(struct sock *sk);
 u32 xtcp_skb_mss(struct sock *sk, const struct sk_buff *skb);
 int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
 u32 xtcp_size_goal(struct sock *sk, u32 mss);
+void xtcp_update_pacing_rate(struct sock *sk);
+u32 xtcp_tso_segs(struct sock *sk, u32 mss);
+/* Linux's defaults of tcp_pacing_ss_ratio, _ca_ratio, tcp_min_tso_segs
+ * and tcp_tso_rtt_log.
+ */
+#define XTCP_PACING_SS_RATIO	200
+#define XTCP_PACING_CA_RATIO	120
+#define XTCP_MIN_TSO_SEGS	2
+#define XTCP_TSO_RTT_LOG	9
 bool xtcp_send_new_segment(struct sock *sk);
 void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 void xtcp_send_ack_reply(struct net *net, struct sk_buff *skb, u32 seq,
