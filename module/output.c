@@ -293,6 +293,8 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb)
 	if (!skb)
 		return -ENOBUFS;
 	cb->when = jiffies;
+	if (xtcp_sk(sk)->ca_state == XTCP_CA_RECOVERY)
+		xtcp_sk(sk)->prr_out += xtcp_skb_pcount(oskb);
 	/* RACK's clock (rack.c) is the original's; the clone leaves bare. */
 	oskb->tstamp = ktime_get_ns();
 	skb->tstamp = 0;
@@ -539,7 +541,7 @@ void xtcp_update_pacing_rate(struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	u64 rate = (u64)xtcp_current_mss(sk) * ((USEC_PER_SEC / 100) << 3);
-	u32 srtt_us = jiffies_to_usecs(xs->srtt);	/* << 3 */
+	u32 srtt_us = xs->srtt_us;	/* << 3 */
 
 	if (xs->snd_cwnd < xs->snd_ssthresh / 2)
 		rate *= XTCP_PACING_SS_RATIO;

@@ -183,8 +183,8 @@ static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 	dst = __sk_dst_get(sk);
 	info->tcpi_pmtu = dst ? dst_mtu(dst) : 0;
 	info->tcpi_rcv_ssthresh = xs->rcv_wnd;
-	info->tcpi_rtt = jiffies_to_usecs(xs->srtt) >> 3;
-	info->tcpi_rttvar = jiffies_to_usecs(xs->rttvar) >> 2;
+	info->tcpi_rtt = xs->srtt_us >> 3;
+	info->tcpi_rttvar = xs->mdev_us >> 2;
 	info->tcpi_snd_ssthresh = xs->snd_ssthresh;
 	info->tcpi_snd_cwnd = xs->snd_cwnd;
 	info->tcpi_advmss = xs->advmss;

@@ -338,9 +338,16 @@ struct xtcp_sock {
 	u32 ts_recent;		/* last TSval from the peer */
 	u32 ts_recent_stamp;	/* seconds, when ts_recent was taken */
 
-	/* Retransmission timing (RFC 6298), in jiffies. */
-	u32 srtt;		/* << 3 */
-	u32 rttvar;		/* << 2 */
+	/*
+	 * Round-trip time (RFC 6298 as Linux's tcp_rtt_estimator(), rtt.c),
+	 * in microseconds; the RTO in jiffies.
+	 */
+	u32 srtt_us;		/* SRTT << 3, 0: no sample yet */
+	u32 mdev_us;		/* mean deviation << 2 */
+	u32 mdev_max_us;	/* largest mdev_us in this round trip */
+	u32 rttvar_us;		/* what the RTO adds to SRTT, >= rto_min */
+	u32 rtt_seq;		/* snd_nxt when this round trip began */
+	u64 sack_first_sent;	/* of one ACK: earliest newly SACKed, ns */
 	u32 rto;
 	u8 retransmits;		/* consecutive time-outs of the head */
 	u8 dupacks;		/* duplicate ACKs in a row */
@@ -368,6 +375,14 @@ struct xtcp_sock {
 	u32 rtx_hint;
 	bool rtx_hint_ok;
 	u8 ca_state;		/* enum xtcp_ca_state */
+	/*
+	 * Proportional rate reduction in fast recovery (RFC 6937, cong.c):
+	 * cwnd when it began, segments delivered and sent since.
+	 */
+	u32 prior_cwnd;
+	u32 prr_delivered;
+	u32 prr_out;
+	u32 lost;		/* segments ever marked lost */
 	/*
 	 * How much of cwnd is used (RFC 7661, Linux's tcp_cwnd_validate()):
 	 * whether it was all used in the window that began when snd_nxt
@@ -628,6 +643,8 @@ const struct xtcp_cong_ops *xtcp_cong_find(const char *name);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked);
 void xtcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited);
 void xtcp_cong_enter_recovery(struct sock *sk);
+void xtcp_cwnd_reduction(struct sock *sk, int delivered, int newly_lost,
+			 bool una_advanced);
 void xtcp_cong_exit_recovery(struct sock *sk);
 void xtcp_cong_on_rto(struct sock *sk);
 void xtcp_cong_reduce(struct sock *sk);
@@ -779,8 +796,11 @@ void xtcp_write_options(__be32 *ptr, const struct xtcp_sock *xs, u8 flags,
 void xtcp_negotiate(struct sock *sk, const struct xtcp_options *peer);
 
 /* rtt.c */
-void xtcp_rtt_sample(struct sock *sk, long rtt);
-void xtcp_ack_update_rtt(struct sock *sk, long rtt);
+void xtcp_rtt_sample(struct sock *sk, long rtt_us);
+void xtcp_ack_update_rtt(struct sock *sk, long seq_rtt_us, long sack_rtt_us,
+			 bool acked);
+void xtcp_rtt_established(struct sock *sk);
+long xtcp_rtt_since(u64 sent_ns);
 u32 xtcp_rto_min(const struct sock *sk);
 u32 xtcp_rto_max(const struct sock *sk);
 u32 xtcp_rto_initial(const struct net *net);
