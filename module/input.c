@@ -514,6 +514,7 @@ static void xtcp_established(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xtcp_set_state(sk, TCP_ESTABLISHED);
+	xs->pushed_seq = xs->write_seq;
 	xtcp_rtt_established(sk);
 	xtcp_update_pacing_rate(sk);
 	xs->rcv_tstamp = jiffies;
@@ -844,6 +845,13 @@ syn_challenge:
 		sk->sk_data_ready(sk);
 	/* Data of ours takes the ACK along when it can. */
 	xtcp_push_pending(sk);
+	/*
+	 * What left may make a writer's unsent bytes few enough
+	 * (TCP_NOTSENT_LOWAT): tcp_check_space(), after the push.
+	 */
+	smp_mb();
+	if (sk->sk_socket && test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
+		sk->sk_write_space(sk);
 	xtcp_ack_snd_check(sk, res.ack_now);
 out:
 	if (res.queued)

@@ -200,6 +200,15 @@ XTCP_KNOB(rack, 1, 0, 1)
 XTCP_KNOB(tlp, 1, 0, 1)
 
 /*
+ * A socket is writable (poll, epoll, a blocking send()) only while fewer
+ * than this many bytes it queued are not yet sent, besides the send
+ * buffer's limit; a socket's TCP_NOTSENT_LOWAT overrides it. As
+ * net.ipv4.tcp_notsent_lowat, whose default (4294967295, no limit) an int
+ * knob holds as 2147483647.
+ */
+XTCP_KNOB(notsent_lowat, 2147483647, 0, 2147483647)
+
+/*
  * Least time, in milliseconds, between two answers of a connection (or of
  * a TIME_WAIT entry) to segments it cannot accept: a duplicate ACK for an
  * out-of-window or PAWS-rejected segment, the SYN-ACK again for a

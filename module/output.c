@@ -531,6 +531,22 @@ u32 xtcp_size_goal(struct sock *sk, u32 mss)
 }
 
 /*
+ * sk_stream_memory_free() beyond the send buffer (proto
+ * ->stream_memory_free): fewer unsent bytes than TCP_NOTSENT_LOWAT or
+ * the knob. @wake (poll, write_space) asks for twice as few, so that a
+ * writer woken can queue a good amount (tcp_stream_memory_free()).
+ */
+bool xtcp_stream_memory_free(const struct sock *sk, int wake)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 notsent = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_nxt);
+	u32 lowat = READ_ONCE(xs->notsent_lowat) ? :
+		    xtcp_knob(sock_net(sk), XTCP_KNOB_notsent_lowat);
+
+	return ((u64)notsent << wake) < lowat;
+}
+
+/*
  * The rate the connection should keep to, as tcp_update_pacing_rate():
  * twice cwnd per SRTT in slow start (below half ssthresh), 1.2 times
  * after. A qdisc that paces (fq) follows sk_pacing_rate; the size of
@@ -566,7 +582,7 @@ u32 xtcp_tso_segs(struct sock *sk, u32 mss)
 {
 	unsigned long bytes = READ_ONCE(sk->sk_pacing_rate) >>
 			      READ_ONCE(sk->sk_pacing_shift);
-	u32 r = xtcp_sk(sk)->rtt_min >> XTCP_TSO_RTT_LOG;
+	u32 r = (xtcp_sk(sk)->rtt_min ? : ~0U) >> XTCP_TSO_RTT_LOG;
 
 	if (r < BITS_PER_TYPE(sk->sk_gso_max_size))
 		bytes += sk->sk_gso_max_size >> r;

@@ -138,8 +138,12 @@ void xtcp_ack_update_rtt(struct sock *sk, long seq_rtt_us, long sack_rtt_us,
 		if (delta < INT_MAX / USEC_PER_MSEC)
 			seq_rtt_us = max_t(u32, delta, 1) * USEC_PER_MSEC;
 	}
-	if (seq_rtt_us >= 0)
-		xtcp_rtt_sample(sk, seq_rtt_us);
+	if (seq_rtt_us < 0)
+		return;
+	/* The smallest RTT seen (tcp_update_rtt_min(), not windowed). */
+	if (!xs->rtt_min || seq_rtt_us < xs->rtt_min)
+		xs->rtt_min = max_t(long, seq_rtt_us, 1);
+	xtcp_rtt_sample(sk, seq_rtt_us);
 }
 
 /*

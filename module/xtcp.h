@@ -316,6 +316,7 @@ struct xtcp_sock {
 	u32 snd_wl1;
 	u32 snd_wl2;
 	u32 write_seq;		/* end of the data queued by the user */
+	u32 pushed_seq;		/* write_seq when PSH was last marked */
 	u32 max_window;		/* largest window the peer offered */
 	/*
 	 * Sent and not yet acknowledged skbs, by sequence (output.c); the
@@ -434,6 +435,7 @@ struct xtcp_sock {
 	int keepalive_probes;
 	int syn_retries;
 	u32 user_timeout;	/* TCP_USER_TIMEOUT, ms */
+	u32 notsent_lowat;	/* TCP_NOTSENT_LOWAT, 0: the knob's */
 
 	/* Statistics for TCP_INFO. */
 	u64 bytes_acked;
@@ -762,6 +764,7 @@ void xtcp_retransmit_head(struct sock *sk);
 u32 xtcp_skb_mss(struct sock *sk, const struct sk_buff *skb);
 int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
 u32 xtcp_size_goal(struct sock *sk, u32 mss);
+bool xtcp_stream_memory_free(const struct sock *sk, int wake);
 void xtcp_update_pacing_rate(struct sock *sk);
 u32 xtcp_tso_segs(struct sock *sk, u32 mss);
 /* Linux's defaults of tcp_pacing_ss_ratio, _ca_ratio, tcp_min_tso_segs

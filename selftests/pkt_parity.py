@@ -12,6 +12,9 @@ does, down to the timers it derives, each run on xtcp and on kernel TCP.
   RTO, doubling, until TCP_USER_TIMEOUT ends the connection.
 - A tail loss probe (RFC 8985 7.3) sends the FIN at the tail again after
   two SRTTs, in FIN_WAIT1 as in ESTABLISHED.
+- PSH (tcp_mark_push(), tcp_push()): on the last segment of each write
+  without MSG_MORE, of a corked run when the cork comes off, every half
+  window of a long write, and on retransmissions of such a segment.
 
 The peer is played through a tun device (xtcp_pkt.py). Where the peer
 waits before it answers, the wait is the round trip it plays, not a wait
@@ -20,6 +23,7 @@ for a condition. Times are checked against what the stack itself reports
 """
 
 import os
+import select
 import sys
 import time
 
@@ -195,10 +199,162 @@ def tlp_probes_the_fin(peer):
     c.send(RST, ack=0)
 
 
+# ------------------------------------------------------------------ PSH
+
+MSG_MORE = 0x8000
+MSS = 1460
+
+
+def send_flags(fd, data, flags):
+    n = P.libc.send(fd, data, len(data), flags)
+    check(n == len(data), "send of %d bytes returned %d" % (len(data), n))
+
+
+def expect_data(c, off, n, flags, timeout=3.0, what="", psh=True):
+    """The next segment: n bytes at offset off with exactly these flags
+    (PSH included, unless psh is False)."""
+    s = c.peer.recv(timeout)
+    check(s is not None, "expected %d bytes at offset %d%s, got nothing"
+          % (n, off, what))
+    check(s.sport == c.lport, "segment for another connection: %r" % s)
+    rel = (s.seq - c.iss - 1) & 0xFFFFFFFF
+    check(rel == off and len(s.payload) == n,
+          "expected %d bytes at offset %d%s, got %d at offset %d: %r"
+          % (n, off, what, len(s.payload), rel, s))
+    mask = 0xFF if psh else ~P.PSH & 0xFF
+    check(s.flags & mask == flags & mask, "%d bytes at offset %d%s: flags %s, not %s"
+          % (n, off, what, P.flags_str(s.flags), P.flags_str(flags)))
+    c.saw(s)
+    return s
+
+
+def ack_to(c, off):
+    c.send(ACK, ack=c.iss + 1 + off)
+
+
+def psh_on_the_last_segment_of_each_write(peer):
+    """PSH ends each write (not the segments before it in the same
+    write); MSG_MORE holds PSH and the data back until a write without
+    it; TCP_CORK gathers writes, each marking its tail, into one
+    segment that leaves with PSH when the cork comes off."""
+    c = P.active_open(peer, sack=True)
+    off = 0
+    os.write(c.fd, b"a" * 100)
+    expect_data(c, off, 100, ACK | P.PSH, what=" (a write of 100)")
+    off += 100
+    ack_to(c, off)
+    os.write(c.fd, b"b" * (3 * MSS))
+    for k in range(3):
+        expect_data(c, off + k * MSS, MSS, ACK | (P.PSH if k == 2 else 0),
+                    what=" (segment %d of a write of 3 MSS)" % k)
+    off += 3 * MSS
+    ack_to(c, off)
+    send_flags(c.fd, b"c" * 200, MSG_MORE)
+    check(c.peer.recv(0.5) is None, "MSG_MORE data left at once")
+    send_flags(c.fd, b"d" * 300, 0)
+    expect_data(c, off, 500, ACK | P.PSH, what=" (MSG_MORE, then a write)")
+    off += 500
+    ack_to(c, off)
+    setsockopt_int(c.fd, SOL_TCP, P.TCP_CORK, 1)
+    os.write(c.fd, b"e" * 100)
+    os.write(c.fd, b"f" * 100)
+    check(c.peer.recv(0.5) is None, "corked data left at once")
+    setsockopt_int(c.fd, SOL_TCP, P.TCP_CORK, 0)
+    expect_data(c, off, 200, ACK | P.PSH, what=" (two corked writes)")
+    off += 200
+    ack_to(c, off)
+    c.send(RST, ack=0)
+
+
+def psh_every_half_window(peer):
+    """A write of 70000 bytes with the peer's window at 65535: skbs of 22
+    segments (half the largest window, rounded down to the MSS), PSH at
+    the end of the skb where more than half a window went unpushed
+    (forced_push()), 64240, and at the end of the write."""
+    c = P.active_open(peer, sack=True)
+    setsockopt_int(c.fd, P.SOL_SOCKET, P.SO_SNDBUF, 1 << 20)
+    data = b"g" * 70000
+    os.write(c.fd, data)
+    got, pushed, top = 0, [], 0
+    while got < len(data):
+        s = c.peer.recv(3.0)
+        check(s is not None, "the write stalled at %d bytes" % got)
+        if s.sport != c.lport or not s.payload:
+            continue
+        end = ((s.seq - c.iss - 1) & 0xFFFFFFFF) + len(s.payload)
+        check(s.flags & ~P.PSH == ACK, "flags %s on data: %r"
+              % (P.flags_str(s.flags), s))
+        if s.flags & P.PSH:
+            pushed.append(end)
+        if end > top:
+            top = end
+            got = top
+            ack_to(c, top)
+    print("# %s: PSH at the ends %r" % (P.stack_name(), pushed), flush=True)
+    check(pushed == [64240, 70000], "PSH at the segments ending at %r, not "
+          "[64240, 70000]" % pushed)
+    c.send(RST, ack=0)
+
+
+def psh_kept_on_retransmission(peer):
+    """The segment that ended a write goes again on the RTO with PSH."""
+    c = P.active_open(peer, sack=True)
+    os.write(c.fd, b"h" * 100)
+    expect_data(c, 0, 100, ACK | P.PSH)
+    expect_data(c, 0, 100, ACK | P.PSH, timeout=3.0,
+                what=" (its retransmission)")
+    ack_to(c, 100)
+    c.send(RST, ack=0)
+
+
+# ------------------------------------------------------ TCP_NOTSENT_LOWAT
+
+TCP_NOTSENT_LOWAT = 25
+
+
+def writable(fd):
+    p = select.poll()
+    p.register(fd, select.POLLOUT)
+    return bool(p.poll(0))
+
+
+def notsent_lowat_limits_writability(peer):
+    """TCP_NOTSENT_LOWAT 4000, the peer's window two segments: a write
+    takes skbs while fewer than 4000 bytes wait unsent (five of one MSS,
+    as half the window makes the skbs one segment each); poll says
+    writable only once fewer than 2000 wait (tcp_stream_memory_free()
+    with wake), which the ACK of the first two makes happen."""
+    c = P.active_open(peer, sack=True, win=2 * MSS)
+    check(P.getsockopt_int(c.fd, SOL_TCP, TCP_NOTSENT_LOWAT) == 0,
+          "TCP_NOTSENT_LOWAT is not 0 by default")
+    setsockopt_int(c.fd, P.SOL_SOCKET, P.SO_SNDBUF, 1 << 20)
+    setsockopt_int(c.fd, SOL_TCP, TCP_NOTSENT_LOWAT, 4000)
+    check(P.getsockopt_int(c.fd, SOL_TCP, TCP_NOTSENT_LOWAT) == 4000,
+          "TCP_NOTSENT_LOWAT did not read back 4000")
+    n = 0
+    while True:
+        try:
+            n += os.write(c.fd, b"n" * 20000)
+        except BlockingIOError:
+            break
+    print("# %s: a write took %d bytes" % (P.stack_name(), n), flush=True)
+    check(n == 5 * MSS, "the writes took %d bytes, not %d" % (n, 5 * MSS))
+    for k in range(2):
+        expect_data(c, k * MSS, MSS, ACK, psh=False)
+    check(not writable(c.fd), "writable with 3 MSS unsent, lowat 4000")
+    c.send(ACK, ack=c.iss + 1 + 2 * MSS, win=2 * MSS)
+    for k in range(2, 4):
+        expect_data(c, k * MSS, MSS, ACK, psh=False)
+    wait_until(lambda: writable(c.fd), "writable with 1 MSS unsent", 2)
+    c.send(RST, ack=0)
+
+
 SCENARIOS = [
     passive_rtt_from_handshake, active_rtt_from_handshake,
     rto_fallback_without_handshake_sample,
     fin_retransmitted_until_user_timeout, tlp_probes_the_fin,
+    psh_on_the_last_segment_of_each_write, psh_every_half_window,
+    psh_kept_on_retransmission, notsent_lowat_limits_writability,
 ]
 
 if __name__ == "__main__":

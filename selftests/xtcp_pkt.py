@@ -349,7 +349,8 @@ TCP_KNOBS = {"fin_timeout": "tcp_fin_timeout",
              "invalid_ratelimit": "tcp_invalid_ratelimit",
              "challenge_ack_limit": "tcp_challenge_ack_limit",
              "min_snd_mss": "tcp_min_snd_mss",
-             "max_orphans": "tcp_max_orphans"}
+             "max_orphans": "tcp_max_orphans",
+             "notsent_lowat": "tcp_notsent_lowat"}
 
 # Baseline: xtcp counter names and where kernel TCP counts the same.
 TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
