@@ -385,18 +385,23 @@ static int xtcp_repcount(struct sock *sk, struct sk_buff *skb, u32 mss)
 /*
  * May a sent @skb be split? Not once the write queue takes more than
  * twice the send buffer and two 64 KB skbs, unless it is the first or
- * the last sent skb (which loss recovery and tail loss probes must be
- * able to cut): a peer that SACKs every other small range would make
- * each 64 KB skb into a thousand (CVE-2019-11478). The cap of Linux
- * TCP's tcp_fragment(); unsent skbs are cut only to send them.
+ * the last sent skb and the split is for loss recovery or a tail loss
+ * probe (@ends_ok), which must be able to cut them: a peer that SACKs
+ * every other small range would make each 64 KB skb into a thousand
+ * (CVE-2019-11478). The cap of Linux TCP's tcp_fragment(), which lets
+ * SACK tagging cut the first and last skb too: xtcp does not, so that
+ * the bound holds however large the last sent skb is (Linux's holds as
+ * its skbs are small, tcp_tso_autosize()). Unsent skbs are cut only to
+ * send them.
  */
-static bool xtcp_fragment_ok(struct sock *sk, const struct sk_buff *skb)
+static bool xtcp_fragment_ok(struct sock *sk, const struct sk_buff *skb,
+			     bool ends_ok)
 {
 	long limit = READ_ONCE(sk->sk_sndbuf) +
 		     2 * SKB_TRUESIZE(GSO_LEGACY_MAX_SIZE);
 
 	if (likely((sk->sk_wmem_queued >> 1) <= limit) ||
-	    skb == xtcp_rtx_head(sk) || skb == xtcp_rtx_tail(sk))
+	    (ends_ok && (skb == xtcp_rtx_head(sk) || skb == xtcp_rtx_tail(sk))))
 		return true;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_WQUEUETOOBIG);
 	return false;
@@ -407,9 +412,11 @@ static bool xtcp_fragment_ok(struct sock *sk, const struct sk_buff *skb)
  * payload, into segments of @mss; the second part follows it in its queue
  * and inherits
  * its marks. A FIN or PSH goes with the second part. -ENOMEM if memory
- * or the cap on the write queue (xtcp_fragment_ok()) says no.
+ * or the cap on the write queue (xtcp_fragment_ok()) says no; @sack: the
+ * split is for SACK tagging.
  */
-int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss)
+int __xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss,
+		    bool sack)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb), *ncb;
@@ -421,7 +428,7 @@ int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss)
 
 	if (!len || len >= skb->len)
 		return -EINVAL;
-	if (sent && !xtcp_fragment_ok(sk, skb))
+	if (sent && !xtcp_fragment_ok(sk, skb, !sack))
 		return -ENOMEM;
 	if (skb_unclone(skb, GFP_ATOMIC))
 		return -ENOMEM;

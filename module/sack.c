@@ -81,11 +81,11 @@ static bool xtcp_sack_split(struct sock *sk, struct sk_buff *skb, u32 start,
 	if (before(cb->seq, start)) {
 		len = roundup(start - cb->seq, mss);
 		if (len < skb->len)
-			xtcp_fragment(sk, skb, len, mss);
+			__xtcp_fragment(sk, skb, len, mss, true);
 		return false;
 	}
 	len = rounddown(end - cb->seq, mss);
-	return len && !xtcp_fragment(sk, skb, len, mss);
+	return len && !__xtcp_fragment(sk, skb, len, mss, true);
 }
 
 /*

@@ -762,7 +762,15 @@ void xtcp_send_cookie_synack(struct net *net, struct sk_buff *skb, u32 isn,
 			     u16 mss);
 u16 xtcp_select_window(struct sock *sk);
 void __xtcp_push_pending(struct sock *sk, int nonagle);
-int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss);
+int __xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss,
+		    bool sack);
+
+static inline int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len,
+				u32 mss)
+{
+	return __xtcp_fragment(sk, skb, len, mss, false);
+}
+
 u32 xtcp_current_mss(struct sock *sk);
 int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 segs);
 void xtcp_sync_mss(struct sock *sk, u32 pmtu);
