@@ -1200,7 +1200,10 @@ def sack_fragments_bounded(peer):
     be cut into single segments. Segments carry min_snd_mss (48) bytes;
     splitting a sent skb stops when the write queue takes twice the send
     buffer plus two 64 KB skbs (tcp_fragment(), TCPWqueueTooBig), and the
-    memory comes back when the peer acknowledges everything. Before:
+    memory comes back when the peer acknowledges everything. Differs on
+    purpose: Linux's SACK tagging may still cut the first and last sent
+    skb past the cap, xtcp's may not (the bound then holds however large
+    the last skb is). Before:
     xtcp sent 64-byte segments and split without limit: 2.4 MB of write
     queue for 160 KB in flight.
     """
