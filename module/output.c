@@ -308,6 +308,12 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb)
 	/* Everything but the very first SYN acknowledges. */
 	if (sk->sk_state != TCP_SYN_SENT)
 		flags |= TCPHDR_ACK;
+	/*
+	 * A GSO packet ends with PSH, so that the receiver's GRO flushes it
+	 * (__tcp_transmit_skb()); a single segment keeps what it had.
+	 */
+	if (xtcp_skb_pcount(oskb) > 1 && !(flags & TCPHDR_SYN))
+		flags |= TCPHDR_PSH;
 	return xtcp_xmit(sk, skb, cb->seq, flags);
 }
 
