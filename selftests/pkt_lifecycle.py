@@ -733,4 +733,4 @@ SCENARIOS = [
 ]
 
 if __name__ == "__main__":
-    main(SCENARIOS, stacks=["xtcp", "tcp"])
+    main(SCENARIOS)
