@@ -163,7 +163,7 @@ static u32 xtcp_cubic_cnt(struct sock *sk, u32 acked)
 	}
 
 	t = (s32)(now - ca->epoch_start) +
-	    jiffies_to_msecs(xs->srtt >> 3) - (s64)ca->k_ms;
+	    (xs->srtt_us >> 3) / USEC_PER_MSEC - (s64)ca->k_ms;
 	t = clamp_t(s64, t, -(1LL << 20), 1LL << 20);
 	/* C * t^3 with C = 0.4 per s^3 and t in ms: 2 t^3 / 5e9 */
 	target = ca->origin + div_s64(div_s64(t * t * t * 2, 5000000), 1000);
@@ -279,16 +279,59 @@ void xtcp_cong_on_ack(struct sock *sk, u32 acked)
 	xtcp_sndbuf_expand(sk);
 }
 
-/* Duplicate ACKs or SACK found a loss: RFC 6675 section 5. */
+/*
+ * Duplicate ACKs or SACK found a loss: fast recovery (RFC 6675 section
+ * 5). ssthresh comes down at once; cwnd follows on each ACK by
+ * proportional rate reduction (xtcp_cwnd_reduction()), as Linux TCP's
+ * tcp_init_cwnd_reduction().
+ */
 void xtcp_cong_enter_recovery(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	xs->prior_cwnd = xs->snd_cwnd;
+	xs->prr_delivered = 0;
+	xs->prr_out = 0;
 	xs->snd_ssthresh = xs->cc->ssthresh(sk);
-	xs->snd_cwnd = xs->snd_ssthresh;
 	xs->snd_cwnd_cnt = 0;
 	xs->ca_state = XTCP_CA_RECOVERY;
 	xs->high_seq = xs->snd_nxt;
+}
+
+/*
+ * An ACK in fast recovery delivered @delivered segments (newly
+ * acknowledged or SACKed) and showed @newly_lost lost: cwnd becomes what
+ * is in flight plus what proportional rate reduction (RFC 6937) lets
+ * leave, as Linux's tcp_cwnd_reduction(). While more than ssthresh is in
+ * flight, sending follows delivery scaled by ssthresh / prior_cwnd; below
+ * it, up to what was delivered (one more when snd_una moved and nothing
+ * new was lost), but never past ssthresh (the slow start reduction
+ * bound). The first ACK always lets the fast retransmission go.
+ */
+void xtcp_cwnd_reduction(struct sock *sk, int delivered, int newly_lost,
+			 bool una_advanced)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int in_flight = xtcp_packets_in_flight(xs);
+	int room = (int)xs->snd_ssthresh - in_flight;
+	int sndcnt;
+
+	if (delivered <= 0 || !xs->prior_cwnd)
+		return;
+	xs->prr_delivered += delivered;
+	if (room < 0) {
+		u64 due = (u64)xs->snd_ssthresh * xs->prr_delivered +
+			  xs->prior_cwnd - 1;
+
+		sndcnt = (int)div_u64(due, xs->prior_cwnd) - (int)xs->prr_out;
+	} else {
+		sndcnt = max_t(int, xs->prr_delivered - xs->prr_out, delivered);
+		if (una_advanced && !newly_lost)
+			sndcnt++;
+		sndcnt = min(room, sndcnt);
+	}
+	sndcnt = max(sndcnt, xs->prr_out ? 0 : 1);
+	xs->snd_cwnd = in_flight + sndcnt;
 }
 
 /* Everything sent before the loss is acknowledged. */

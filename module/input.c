@@ -74,22 +74,37 @@ static void xtcp_replace_ts_recent(struct xtcp_sock *xs,
 }
 
 /*
- * Remove what @ack covers from the write queue and the scoreboard, with
- * the acknowledged head of an skb of several segments; sample the RTT
- * (from the timestamp echo, else Karn's rule). Returns the number of
- * segments acknowledged.
+ * The RTT sample of what an ACK newly SACKed (xtcp_sack_process() left
+ * the earliest such skb's sending time), or -1; taken once.
  */
-static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
+static long xtcp_sack_rtt(struct xtcp_sock *xs)
+{
+	u64 sent = xs->sack_first_sent;
+
+	xs->sack_first_sent = 0;
+	return sent ? xtcp_rtt_since(sent) : -1;
+}
+
+/*
+ * Remove what @ack covers from the write queue and the scoreboard, with
+ * the acknowledged head of an skb of several segments, and take the RTT
+ * sample (rtt.c): the age of the oldest skb acknowledged that was not
+ * SACKed before, unless any was retransmitted; or @sack_rtt_us. Returns
+ * the number of segments acknowledged.
+ */
+static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack, long sack_rtt_us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool retrans_acked = false;
 	struct sk_buff *skb;
-	long rtt = -1;
+	u64 first = 0;
 	u32 acked = 0;
 
 	while ((skb = xtcp_rtx_head(sk))) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		bool whole = !after(cb->end_seq, ack);
 
-		if (after(cb->end_seq, ack)) {
+		if (!whole) {
 			u32 pcount = cb->pcount, mss = xtcp_skb_mss(sk, skb);
 			u32 len = rounddown(ack - cb->seq, mss);
 
@@ -98,23 +113,25 @@ static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack)
 			    xtcp_trim_head(sk, skb, len))
 				break;
 			acked += pcount - cb->pcount;
-			xtcp_rack_advance(sk, skb);
-			if (!cb->retransmitted)
-				rtt = jiffies - cb->when;
-			break;
+		} else {
+			acked += cb->pcount;
 		}
-		if (!cb->retransmitted)
-			rtt = jiffies - cb->when;
-		acked += cb->pcount;
+		if (cb->retransmitted)
+			retrans_acked = true;
+		else if (!cb->sacked && !first)
+			first = skb->tstamp;
 		if (!cb->sacked)
 			xtcp_rack_advance(sk, skb);
+		if (!whole)
+			break;
 		xtcp_skb_unaccount(xs, skb);
 		xtcp_rtx_unlink(sk, skb);
 		xtcp_free_skb(sk, skb);
 	}
 
-	if (acked)
-		xtcp_ack_update_rtt(sk, rtt);
+	xtcp_ack_update_rtt(sk, first && !retrans_acked ?
+				xtcp_rtt_since(first) : -1,
+			    sack_rtt_us, acked);
 	return acked;
 }
 
@@ -129,9 +146,13 @@ static bool xtcp_our_fin_acked(const struct xtcp_sock *xs)
  * the rack knob off, the third duplicate ACK or three segments SACKed
  * above a hole start it (RFC 6675). Without SACK, NewReno (RFC 6582)
  * counts duplicate ACKs. Recovery ends once everything sent before it is
- * acknowledged; what is lost is sent again.
+ * acknowledged; in it, cwnd follows proportional rate reduction, then
+ * what is lost is sent again (tcp_fastretrans_alert(), tcp_cong_control()
+ * and tcp_xmit_recovery() in this order). @prior_sacked and @prior_lost:
+ * sacked_out and lost before the ACK; @una_advanced: it moved snd_una.
  */
-static void xtcp_recovery(struct sock *sk, u32 acked, bool dupack)
+static void xtcp_recovery(struct sock *sk, u32 acked, bool dupack,
+			  u32 prior_sacked, u32 prior_lost, bool una_advanced)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool sack = xs->rx_opt.sack_ok, rack = xtcp_rack_enabled(sk);
@@ -170,6 +191,14 @@ static void xtcp_recovery(struct sock *sk, u32 acked, bool dupack)
 			xtcp_mark_lost(sk);
 		break;
 	}
+	/*
+	 * Delivered: acknowledged or SACKed by this ACK, less what was
+	 * SACKed before and is acknowledged now (Reno: what dupacks count).
+	 */
+	if (xs->ca_state == XTCP_CA_RECOVERY)
+		xtcp_cwnd_reduction(sk, (int)(acked + xs->sacked_out -
+					      prior_sacked),
+				    xs->lost - prior_lost, una_advanced);
 	xtcp_xmit_retransmit_queue(sk);
 }
 
@@ -183,6 +212,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	const struct tcphdr *th = tcp_hdr(skb);
 	u32 ack = cb->ack_seq, acked = 0, prior_sacked = xs->sacked_out;
+	u32 prior_lost = xs->lost;
 	bool dupack = false, dsack = false;
 
 	if (before(ack, xs->snd_una)) {
@@ -203,10 +233,14 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		 * ts_recent stay; the payload goes on to be processed.
 		 */
 		if (xs->rx_opt.num_sacks) {
+			u32 prior_sacked = xs->sacked_out, prior_lost = xs->lost;
+
 			xtcp_sack_process(sk, xs->snd_una);
+			xs->sack_first_sent = 0;	/* old: not timed */
 			if (xs->ca_state != XTCP_CA_OPEN || xs->sacked_out ||
 			    xs->lost_out)
-				xtcp_recovery(sk, 0, false);
+				xtcp_recovery(sk, 0, false, prior_sacked,
+					      prior_lost, false);
 		}
 		return true;
 	}
@@ -219,12 +253,15 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 
 	if (xs->rx_opt.num_sacks)
 		dsack = xtcp_sack_process(sk, ack);
+	/* Nothing new acknowledged: what it SACKed may still be timed. */
+	if (!after(ack, xs->snd_una) && xs->sack_first_sent)
+		xtcp_ack_update_rtt(sk, -1, xtcp_sack_rtt(xs), false);
 
 	/* Any acceptable ACK shows the peer is alive (tcp_ack()). */
 	xs->probes_out = 0;
 	xs->ka_probes_out = 0;
 	if (after(ack, xs->snd_una)) {
-		acked = xtcp_clean_rtx_queue(sk, ack);
+		acked = xtcp_clean_rtx_queue(sk, ack, xtcp_sack_rtt(xs));
 		xs->bytes_acked += ack - xs->snd_una;
 		xs->snd_una = ack;
 		/* The hint is a sequence number: keep it inside the window. */
@@ -259,7 +296,8 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 			     xs->sacked_out == prior_sacked);
 	if (xs->ca_state != XTCP_CA_OPEN || dupack || xs->sacked_out ||
 	    xs->lost_out)
-		xtcp_recovery(sk, acked, dupack);
+		xtcp_recovery(sk, acked, dupack, prior_sacked, prior_lost,
+			      acked > 0);
 	if (xs->ca_state != XTCP_CA_RECOVERY)
 		xtcp_cong_on_ack(sk, acked);
 	xtcp_update_pacing_rate(sk);
@@ -476,6 +514,8 @@ static void xtcp_established(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xtcp_set_state(sk, TCP_ESTABLISHED);
+	xs->pushed_seq = xs->write_seq;
+	xtcp_rtt_established(sk);
 	xtcp_update_pacing_rate(sk);
 	xs->rcv_tstamp = jiffies;
 	/* TCP_INFO's idle times count from here until data flows. */
@@ -528,7 +568,8 @@ static void xtcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 	xs->rcv_tstamp = jiffies;
 
 	if (th->ack) {
-		xtcp_clean_rtx_queue(sk, cb->ack_seq);
+		/* The SYN's round trip is the first sample (Karn's rule). */
+		xtcp_clean_rtx_queue(sk, cb->ack_seq, -1);
 		/* Our SYN counts as acknowledged, as in Linux TCP. */
 		xs->bytes_acked += cb->ack_seq - xs->snd_una;
 		xs->snd_una = cb->ack_seq;
@@ -720,7 +761,11 @@ syn_challenge:
 			goto drop;
 		}
 		xtcp_replace_ts_recent(xs, cb);
-		xtcp_clean_rtx_queue(sk, cb->ack_seq);
+		/*
+		 * The SYN-ACK's round trip, or the echo of its timestamp
+		 * if it went again (tcp_synack_rtt_meas()).
+		 */
+		xtcp_clean_rtx_queue(sk, cb->ack_seq, -1);
 		xs->snd_una = cb->ack_seq;
 		xs->snd_wnd = ntohs(th->window) << xs->rx_opt.snd_wscale;
 		xs->max_window = max(xs->max_window, xs->snd_wnd);
@@ -800,6 +845,13 @@ syn_challenge:
 		sk->sk_data_ready(sk);
 	/* Data of ours takes the ACK along when it can. */
 	xtcp_push_pending(sk);
+	/*
+	 * What left may make a writer's unsent bytes few enough
+	 * (TCP_NOTSENT_LOWAT): tcp_check_space(), after the push.
+	 */
+	smp_mb();
+	if (sk->sk_socket && test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
+		sk->sk_write_space(sk);
 	xtcp_ack_snd_check(sk, res.ack_now);
 out:
 	if (res.queued)

@@ -122,8 +122,11 @@ XTCP_KNOB(max_tw_buckets, 262144, 0, 16777216)
 XTCP_KNOB(rfc1337, 0, 0, 1)
 
 /*
- * Lower bound of the retransmission timeout, in milliseconds (RFC 6298
- * rule 2.4; Linux TCP's TCP_RTO_MIN is 200 ms).
+ * The least the retransmission timeout adds to the smoothed RTT, in
+ * milliseconds: the RTO is SRTT + max(4 * RTTVAR, rto_min_ms), as Linux
+ * TCP computes it with TCP_RTO_MIN (200 ms) or a route's rto_min (RFC
+ * 6298 rule 2.4 bounds the whole RTO instead). Tail loss probes with a
+ * single segment out wait this long for a delayed ACK.
  */
 XTCP_KNOB(rto_min_ms, 200, 1, 120000)
 
@@ -195,6 +198,15 @@ XTCP_KNOB(rack, 1, 0, 1)
  * turns the probes off, like net.ipv4.tcp_early_retrans=0.
  */
 XTCP_KNOB(tlp, 1, 0, 1)
+
+/*
+ * A socket is writable (poll, epoll, a blocking send()) only while fewer
+ * than this many bytes it queued are not yet sent, besides the send
+ * buffer's limit; a socket's TCP_NOTSENT_LOWAT overrides it. As
+ * net.ipv4.tcp_notsent_lowat, whose default (4294967295, no limit) an int
+ * knob holds as 2147483647.
+ */
+XTCP_KNOB(notsent_lowat, 2147483647, 0, 2147483647)
 
 /*
  * Least time, in milliseconds, between two answers of a connection (or of

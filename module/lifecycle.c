@@ -97,7 +97,8 @@ void xtcp_init_sock(struct sock *sk)
 void xtcp_rcv_space_adjust(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	unsigned long rtt = max_t(unsigned long, xs->srtt >> 3, 1);
+	unsigned long rtt = max_t(unsigned long,
+				  usecs_to_jiffies(xs->srtt_us >> 3), 1);
 	int max = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_rmem[2]);
 	u64 want;
 
@@ -329,8 +330,16 @@ int xtcp_disconnect(struct sock *sk)
 	xs->ooo_last_seq = 0;
 	xs->tlp_retrans = false;
 	xs->pending = 0;
-	xs->srtt = 0;
-	xs->rttvar = 0;
+	xs->srtt_us = 0;
+	xs->prior_cwnd = 0;
+	xs->prr_delivered = 0;
+	xs->prr_out = 0;
+	xs->lost = 0;
+	xs->mdev_us = 0;
+	xs->mdev_max_us = 0;
+	xs->rttvar_us = 0;
+	xs->rtt_seq = 0;
+	xs->sack_first_sent = 0;
 	xs->retransmits = 0;
 	xs->write_seq = 0;
 	xs->packets_out = 0;

@@ -270,6 +270,8 @@ static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 	if (!child)
 		return false;
 	xtcp_set_state(child, TCP_ESTABLISHED);
+	xtcp_sk(child)->pushed_seq = xtcp_sk(child)->write_seq;
+	xtcp_rtt_established(child);
 	xtcp_update_pacing_rate(child);
 	xtcp_timer_keepalive(child);
 	if (!xtcp_child_publish(sk, child, true)) {

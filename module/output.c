@@ -293,6 +293,8 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb)
 	if (!skb)
 		return -ENOBUFS;
 	cb->when = jiffies;
+	if (xtcp_sk(sk)->ca_state == XTCP_CA_RECOVERY)
+		xtcp_sk(sk)->prr_out += xtcp_skb_pcount(oskb);
 	/* RACK's clock (rack.c) is the original's; the clone leaves bare. */
 	oskb->tstamp = ktime_get_ns();
 	skb->tstamp = 0;
@@ -306,6 +308,12 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb)
 	/* Everything but the very first SYN acknowledges. */
 	if (sk->sk_state != TCP_SYN_SENT)
 		flags |= TCPHDR_ACK;
+	/*
+	 * A GSO packet ends with PSH, so that the receiver's GRO flushes it
+	 * (__tcp_transmit_skb()); a single segment keeps what it had.
+	 */
+	if (xtcp_skb_pcount(oskb) > 1 && !(flags & TCPHDR_SYN))
+		flags |= TCPHDR_PSH;
 	return xtcp_xmit(sk, skb, cb->seq, flags);
 }
 
@@ -536,6 +544,22 @@ u32 xtcp_size_goal(struct sock *sk, u32 mss)
 }
 
 /*
+ * sk_stream_memory_free() beyond the send buffer (proto
+ * ->stream_memory_free): fewer unsent bytes than TCP_NOTSENT_LOWAT or
+ * the knob. @wake (poll, write_space) asks for twice as few, so that a
+ * writer woken can queue a good amount (tcp_stream_memory_free()).
+ */
+bool xtcp_stream_memory_free(const struct sock *sk, int wake)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 notsent = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_nxt);
+	u32 lowat = READ_ONCE(xs->notsent_lowat) ? :
+		    xtcp_knob(sock_net(sk), XTCP_KNOB_notsent_lowat);
+
+	return ((u64)notsent << wake) < lowat;
+}
+
+/*
  * The rate the connection should keep to, as tcp_update_pacing_rate():
  * twice cwnd per SRTT in slow start (below half ssthresh), 1.2 times
  * after. A qdisc that paces (fq) follows sk_pacing_rate; the size of
@@ -546,7 +570,7 @@ void xtcp_update_pacing_rate(struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	u64 rate = (u64)xtcp_current_mss(sk) * ((USEC_PER_SEC / 100) << 3);
-	u32 srtt_us = jiffies_to_usecs(xs->srtt);	/* << 3 */
+	u32 srtt_us = xs->srtt_us;	/* << 3 */
 
 	if (xs->snd_cwnd < xs->snd_ssthresh / 2)
 		rate *= XTCP_PACING_SS_RATIO;
@@ -571,7 +595,7 @@ u32 xtcp_tso_segs(struct sock *sk, u32 mss)
 {
 	unsigned long bytes = READ_ONCE(sk->sk_pacing_rate) >>
 			      READ_ONCE(sk->sk_pacing_shift);
-	u32 r = xtcp_sk(sk)->rtt_min >> XTCP_TSO_RTT_LOG;
+	u32 r = (xtcp_sk(sk)->rtt_min ? : ~0U) >> XTCP_TSO_RTT_LOG;
 
 	if (r < BITS_PER_TYPE(sk->sk_gso_max_size))
 		bytes += sk->sk_gso_max_size >> r;

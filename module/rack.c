@@ -79,7 +79,7 @@ static u32 xtcp_rack_reo_wnd(const struct xtcp_sock *xs)
 	if (!xs->rack_reord && (xs->ca_state != XTCP_CA_OPEN ||
 				xs->sacked_out >= XTCP_DUPTHRESH))
 		return 0;
-	return min(xs->rtt_min / 4, jiffies_to_usecs(xs->srtt >> 3));
+	return min(xs->rtt_min / 4, xs->srtt_us >> 3);
 }
 
 /*
@@ -125,6 +125,7 @@ static u32 xtcp_rack_detect(struct sock *sk)
 		if (!cb->lost) {
 			cb->lost = 1;
 			xs->lost_out += cb->pcount;
+			xs->lost += cb->pcount;
 		}
 		xtcp_tsorted_drop(skb);
 		xtcp_rtx_hint_lower(xs, skb);
@@ -150,13 +151,16 @@ void xtcp_rack_mark_lost(struct sock *sk)
 void xtcp_rack_reo_timeout(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 lost = xs->lost_out, wait;
+	u32 lost = xs->lost_out, ever_lost = xs->lost, wait;
 
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RACKREOTIMEOUTS);
 	wait = xtcp_rack_detect(sk);
 	if (xs->lost_out != lost) {
-		if (xs->ca_state == XTCP_CA_OPEN)
+		/* As tcp_rack_reo_timeout(): the timer counts as a delivery. */
+		if (xs->ca_state != XTCP_CA_RECOVERY) {
 			xtcp_enter_recovery(sk);
+			xtcp_cwnd_reduction(sk, 1, xs->lost - ever_lost, false);
+		}
 		xtcp_xmit_retransmit_queue(sk);
 	}
 	if (wait)
@@ -169,6 +173,9 @@ void xtcp_rack_reo_timeout(struct sock *sk)
  * RFC 8985 7.2: after new data left or an ACK came in the open state,
  * the retransmission timer runs as the probe time-out, never later than
  * the RTO would have fired, and not over a pending reordering window.
+ * In every synchronized state, as Linux's tcp_schedule_loss_probe(): a
+ * FIN at the tail is probed as data is. The handshake gave the first
+ * RTT; a connection without one probes after 1 s (TCP_TIMEOUT_INIT).
  */
 void xtcp_tlp_schedule(struct sock *sk)
 {
@@ -176,20 +183,24 @@ void xtcp_tlp_schedule(struct sock *sk)
 	u32 pto;
 
 	if (!xs->rx_opt.sack_ok || xs->ca_state != XTCP_CA_OPEN ||
-	    !xs->packets_out || !xs->srtt || xs->tlp_high_seq ||
-	    !((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) ||
+	    !xs->packets_out || xs->tlp_high_seq ||
+	    ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV |
+				    TCPF_CLOSE | TCPF_LISTEN)) ||
 	    xtcp_timer_reo_pending(sk) ||
 	    !xtcp_knob(sock_net(sk), XTCP_KNOB_tlp))
 		return;
 	/*
-	 * A lone segment may wait for the peer's delayed ACK: the minimum
-	 * RTO covers that, as in Linux (RFC 8985's WCDelAckT is 200 ms).
+	 * Two SRTTs. A lone segment may wait for the peer's delayed ACK:
+	 * the minimum RTO covers that, as in Linux (RFC 8985's WCDelAckT is
+	 * 200 ms); otherwise 2 ms more (TCP_TIMEOUT_MIN_US).
 	 */
-	pto = 2 * (xs->srtt >> 3);
-	if (xs->packets_out == 1)
-		pto += xtcp_rto_min(sk);
+	if (xs->srtt_us)
+		pto = usecs_to_jiffies((xs->srtt_us >> 2) +
+				       (xs->packets_out == 1 ?
+					jiffies_to_usecs(xtcp_rto_min(sk)) :
+					2 * USEC_PER_MSEC));
 	else
-		pto += 2;
+		pto = TCP_TIMEOUT_INIT;
 	xtcp_timer_pto(sk, min(pto, xs->rto));
 }
 

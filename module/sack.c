@@ -35,6 +35,7 @@ static void xtcp_mark_skb_lost(struct xtcp_sock *xs, struct sk_buff *skb)
 		return;
 	cb->lost = 1;
 	xs->lost_out += cb->pcount;
+	xs->lost += cb->pcount;
 	xtcp_tsorted_drop(skb);
 	xtcp_rtx_hint_lower(xs, skb);
 }
@@ -118,6 +119,10 @@ static void xtcp_sack_block(struct sock *sk, u32 start, u32 end)
 		}
 		cb->sacked = 1;
 		xs->sacked_out += cb->pcount;
+		/* Its round trip, if it left only once (tcp_sacktag_one()). */
+		if (!cb->retransmitted && skb->tstamp &&
+		    (!xs->sack_first_sent || skb->tstamp < xs->sack_first_sent))
+			xs->sack_first_sent = skb->tstamp;
 		xtcp_tsorted_drop(skb);
 		xtcp_rack_advance(sk, skb);
 	}

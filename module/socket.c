@@ -533,10 +533,29 @@ static void xtcp_drop_empty_tail(struct sock *sk)
 }
 
 /*
+ * PSH goes on the unsent tail, as Linux's tcp_mark_push(): it leaves
+ * with the last segment of that skb (a split moves it to the second
+ * part, GSO to the last segment), and stays on its retransmissions.
+ */
+static void xtcp_mark_push(struct sock *sk, struct sk_buff *skb)
+{
+	XTCP_SKB_CB(skb)->tcp_flags |= TCPHDR_PSH;
+	xtcp_sk(sk)->pushed_seq = xtcp_sk(sk)->write_seq;
+}
+
+/* Half a window of data went unpushed (forced_push()). */
+static bool xtcp_forced_push(const struct xtcp_sock *xs)
+{
+	return after(xs->write_seq, xs->pushed_seq + (xs->max_window >> 1));
+}
+
+/*
  * Queue user data in skbs of up to a size goal of several segments
  * (xtcp_size_goal()), filling the last unsent one first, and send what
  * Nagle, cwnd and the peer's window allow. MSG_MORE holds a short tail
- * back like TCP_CORK.
+ * back like TCP_CORK. PSH marks the end of each call without MSG_MORE,
+ * every half window of a long one, and what is queued when the call
+ * waits for memory (tcp_sendmsg_locked(), tcp_push()).
  */
 static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 {
@@ -584,7 +603,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		}
 		if (!copy) {
 			/* Out of fragment slots: the next skb takes the rest. */
-			XTCP_SKB_CB(skb)->tcp_flags |= TCPHDR_PSH;
+			xtcp_mark_push(sk, skb);
 			if (!sk_stream_memory_free(sk))
 				goto wait_for_space;
 			if (!xtcp_new_data_skb(sk))
@@ -594,12 +613,21 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		XTCP_SKB_CB(skb)->end_seq += copy;
 		xs->write_seq += copy;
 		copied += copy;
-		if (skb->len >= goal)
+		if (skb->len < goal)
+			continue;
+		if (xtcp_forced_push(xs)) {
+			xtcp_mark_push(sk, skb);
+			__xtcp_push_pending(sk, xs->nonagle | XTCP_NAGLE_PUSH);
+		} else {
 			xtcp_push_pending(sk);
+		}
 		continue;
 
 wait_for_space:
 		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		skb = skb_peek_tail(&sk->sk_write_queue);
+		if (copied && skb)
+			xtcp_mark_push(sk, skb);
 		__xtcp_push_pending(sk, xs->nonagle | XTCP_NAGLE_PUSH);
 		err = sk_stream_wait_memory(sk, &timeo);
 		if (err)
@@ -610,8 +638,9 @@ out:
 	if (copied) {
 		struct sk_buff *tail = skb_peek_tail(&sk->sk_write_queue);
 
-		if (tail && !(msg->msg_flags & MSG_MORE))
-			XTCP_SKB_CB(tail)->tcp_flags |= TCPHDR_PSH;
+		if (tail && (!(msg->msg_flags & MSG_MORE) ||
+			     xtcp_forced_push(xs)))
+			xtcp_mark_push(sk, tail);
 		__xtcp_push_pending(sk, msg->msg_flags & MSG_MORE ?
 				    XTCP_NAGLE_CORK : xs->nonagle);
 	}
@@ -913,6 +942,7 @@ static struct proto xtcp_prot = {
 	.keepalive = xtcp_set_keepalive,
 	.backlog_rcv = xtcp_do_rcv,
 	.release_cb = xtcp_release_cb,
+	.stream_memory_free = xtcp_stream_memory_free,
 	/* Global accounting, as tcp_prot's (mem.c). */
 	.memory_allocated = &xtcp_memory_allocated,
 	.per_cpu_fw_alloc = &xtcp_memory_per_cpu_fw_alloc,

@@ -6,7 +6,7 @@
  * do_tcp_setsockopt() and do_tcp_getsockopt()), so code written for TCP
  * works unchanged: TCP_NODELAY, TCP_MAXSEG, TCP_CORK, TCP_KEEPIDLE,
  * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_SYNCNT, TCP_INFO, TCP_QUICKACK,
- * TCP_CONGESTION and TCP_USER_TIMEOUT. Any other SOL_TCP option gives
+ * TCP_CONGESTION, TCP_USER_TIMEOUT and TCP_NOTSENT_LOWAT. Any other SOL_TCP option gives
  * ENOPROTOOPT. Other levels go to IPv4 (IP_TOS, IP_TTL, ...), but for
  * IP_ADD_MEMBERSHIP and IP_DROP_MEMBERSHIP, which TCP refuses with
  * EPROTO; the other multicast memberships a stream socket may hold, as on
@@ -104,6 +104,10 @@ static int xtcp_set_int(struct sock *sk, int optname, int val)
 			return -EINVAL;
 		xs->user_timeout = val;
 		return 0;
+	case TCP_NOTSENT_LOWAT:
+		WRITE_ONCE(xs->notsent_lowat, val);
+		sk->sk_write_space(sk);
+		return 0;
 	case TCP_QUICKACK:
 		if (val) {
 			xs->quickack = XTCP_QUICKACKS;
@@ -183,8 +187,8 @@ static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 	dst = __sk_dst_get(sk);
 	info->tcpi_pmtu = dst ? dst_mtu(dst) : 0;
 	info->tcpi_rcv_ssthresh = xs->rcv_wnd;
-	info->tcpi_rtt = jiffies_to_usecs(xs->srtt) >> 3;
-	info->tcpi_rttvar = jiffies_to_usecs(xs->rttvar) >> 2;
+	info->tcpi_rtt = xs->srtt_us >> 3;
+	info->tcpi_rttvar = xs->mdev_us >> 2;
 	info->tcpi_snd_ssthresh = xs->snd_ssthresh;
 	info->tcpi_snd_cwnd = xs->snd_cwnd;
 	info->tcpi_advmss = xs->advmss;
@@ -242,6 +246,9 @@ static int xtcp_get_int(struct sock *sk, int optname, int *val)
 		return 0;
 	case TCP_USER_TIMEOUT:
 		*val = xs->user_timeout;
+		return 0;
+	case TCP_NOTSENT_LOWAT:
+		*val = READ_ONCE(xs->notsent_lowat);
 		return 0;
 	case TCP_QUICKACK:
 		/* xtcp never enters Linux's "pingpong" mode. */

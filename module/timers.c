@@ -332,12 +332,22 @@ static bool xtcp_write_timeout(struct sock *sk)
 	return false;
 }
 
+/*
+ * The RTO doubles; the timer fires no later than TCP_USER_TIMEOUT says
+ * the connection ends (tcp_clamp_rto_to_user_timeout()).
+ */
 static void xtcp_backoff(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long when = xs->rto = min(xs->rto << 1, xtcp_rto_max(sk));
 
-	xs->rto = min(xs->rto << 1, xtcp_rto_max(sk));
-	xtcp_rtx_arm(sk, xtcp_rtx_what(sk), xs->rto);
+	if (xs->user_timeout && xs->retrans_stamp) {
+		long left = (long)(xs->retrans_stamp +
+				   msecs_to_jiffies(xs->user_timeout) - jiffies);
+
+		when = left <= 0 ? 1 : min_t(unsigned long, when, left);
+	}
+	xtcp_rtx_arm(sk, xtcp_rtx_what(sk), when);
 }
 
 /*

@@ -316,6 +316,7 @@ struct xtcp_sock {
 	u32 snd_wl1;
 	u32 snd_wl2;
 	u32 write_seq;		/* end of the data queued by the user */
+	u32 pushed_seq;		/* write_seq when PSH was last marked */
 	u32 max_window;		/* largest window the peer offered */
 	/*
 	 * Sent and not yet acknowledged skbs, by sequence (output.c); the
@@ -338,9 +339,16 @@ struct xtcp_sock {
 	u32 ts_recent;		/* last TSval from the peer */
 	u32 ts_recent_stamp;	/* seconds, when ts_recent was taken */
 
-	/* Retransmission timing (RFC 6298), in jiffies. */
-	u32 srtt;		/* << 3 */
-	u32 rttvar;		/* << 2 */
+	/*
+	 * Round-trip time (RFC 6298 as Linux's tcp_rtt_estimator(), rtt.c),
+	 * in microseconds; the RTO in jiffies.
+	 */
+	u32 srtt_us;		/* SRTT << 3, 0: no sample yet */
+	u32 mdev_us;		/* mean deviation << 2 */
+	u32 mdev_max_us;	/* largest mdev_us in this round trip */
+	u32 rttvar_us;		/* what the RTO adds to SRTT, >= rto_min */
+	u32 rtt_seq;		/* snd_nxt when this round trip began */
+	u64 sack_first_sent;	/* of one ACK: earliest newly SACKed, ns */
 	u32 rto;
 	u8 retransmits;		/* consecutive time-outs of the head */
 	u8 dupacks;		/* duplicate ACKs in a row */
@@ -368,6 +376,14 @@ struct xtcp_sock {
 	u32 rtx_hint;
 	bool rtx_hint_ok;
 	u8 ca_state;		/* enum xtcp_ca_state */
+	/*
+	 * Proportional rate reduction in fast recovery (RFC 6937, cong.c):
+	 * cwnd when it began, segments delivered and sent since.
+	 */
+	u32 prior_cwnd;
+	u32 prr_delivered;
+	u32 prr_out;
+	u32 lost;		/* segments ever marked lost */
 	/*
 	 * How much of cwnd is used (RFC 7661, Linux's tcp_cwnd_validate()):
 	 * whether it was all used in the window that began when snd_nxt
@@ -419,6 +435,7 @@ struct xtcp_sock {
 	int keepalive_probes;
 	int syn_retries;
 	u32 user_timeout;	/* TCP_USER_TIMEOUT, ms */
+	u32 notsent_lowat;	/* TCP_NOTSENT_LOWAT, 0: the knob's */
 
 	/* Statistics for TCP_INFO. */
 	u64 bytes_acked;
@@ -628,6 +645,8 @@ const struct xtcp_cong_ops *xtcp_cong_find(const char *name);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked);
 void xtcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited);
 void xtcp_cong_enter_recovery(struct sock *sk);
+void xtcp_cwnd_reduction(struct sock *sk, int delivered, int newly_lost,
+			 bool una_advanced);
 void xtcp_cong_exit_recovery(struct sock *sk);
 void xtcp_cong_on_rto(struct sock *sk);
 void xtcp_cong_reduce(struct sock *sk);
@@ -745,6 +764,7 @@ void xtcp_retransmit_head(struct sock *sk);
 u32 xtcp_skb_mss(struct sock *sk, const struct sk_buff *skb);
 int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
 u32 xtcp_size_goal(struct sock *sk, u32 mss);
+bool xtcp_stream_memory_free(const struct sock *sk, int wake);
 void xtcp_update_pacing_rate(struct sock *sk);
 u32 xtcp_tso_segs(struct sock *sk, u32 mss);
 /* Linux's defaults of tcp_pacing_ss_ratio, _ca_ratio, tcp_min_tso_segs
@@ -787,8 +807,11 @@ void xtcp_write_options(__be32 *ptr, const struct xtcp_sock *xs, u8 flags,
 void xtcp_negotiate(struct sock *sk, const struct xtcp_options *peer);
 
 /* rtt.c */
-void xtcp_rtt_sample(struct sock *sk, long rtt);
-void xtcp_ack_update_rtt(struct sock *sk, long rtt);
+void xtcp_rtt_sample(struct sock *sk, long rtt_us);
+void xtcp_ack_update_rtt(struct sock *sk, long seq_rtt_us, long sack_rtt_us,
+			 bool acked);
+void xtcp_rtt_established(struct sock *sk);
+long xtcp_rtt_since(u64 sent_ns);
 u32 xtcp_rto_min(const struct sock *sk);
 u32 xtcp_rto_max(const struct sock *sk);
 u32 xtcp_rto_initial(const struct net *net);

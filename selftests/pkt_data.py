@@ -17,8 +17,8 @@ xtcp's own timestamps) and one generous upper bound: an ACK due at once
 must come within 0.9 s while delack_ms is 1000 (the DelayedAcks counter
 tells the timer's ACKs apart besides).
 
-XTCP_PKT_BASELINE=tcp runs the same scenarios against kernel TCP (see
-xtcp_pkt.py); knobs without a TCP equivalent are then skipped.
+Each scenario runs on xtcp and on kernel TCP (the reference); knobs
+without a TCP equivalent are then skipped.
 """
 
 import errno
@@ -31,7 +31,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
-from xtcp_pkt import (ACK, BASELINE, RST, SO_RCVBUF, SO_SNDBUF, SOL_SOCKET,
+import xtcp_pkt as P  # noqa: E402
+from xtcp_pkt import (ACK, RST, SO_RCVBUF, SO_SNDBUF, SOL_SOCKET,
                       SOL_TCP, TCP_NODELAY, Fail, active_open, check,
                       counters, getsockopt_int, knob, listener, opt_sack,
                       opt_ts, main, passive_open, setsockopt_int, wait_until)
@@ -672,7 +673,7 @@ def delayed_ack(peer):
     """RFC 9293 3.8.6.3 / RFC 5681 4.2: in bulk mode one full segment is
     acked by the delayed-ACK timer (delack_ms), two at once; out-of-order
     data and the segment that fills a hole at once."""
-    if BASELINE:
+    if P.BASELINE:
         delack = 0.040                    # Linux's TCP_DELACK_MIN
     else:
         check(os.path.exists("/proc/sys/net/xtcp/delack_ms"),
@@ -783,4 +784,4 @@ SCENARIOS = [
 ]
 
 if __name__ == "__main__":
-    main(SCENARIOS)
+    main(SCENARIOS, stacks=["xtcp", "tcp"])

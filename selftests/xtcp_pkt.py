@@ -284,6 +284,27 @@ def getsockopt_int(fd, level, opt):
     return v.value
 
 
+# struct tcp_info of Linux 6.1: name -> (offset, struct format).
+TCP_INFO_FIELDS = {"state": (0, "B"), "ca_state": (1, "B"),
+                   "retransmits": (2, "B"), "backoff": (4, "B"),
+                   "rto": (8, "I"), "snd_mss": (16, "I"),
+                   "unacked": (24, "I"), "lost": (32, "I"),
+                   "retrans": (36, "I"), "rtt": (68, "I"),
+                   "rttvar": (72, "I"), "snd_ssthresh": (76, "I"),
+                   "snd_cwnd": (80, "I"), "total_retrans": (100, "I"),
+                   "pacing_rate": (104, "Q"), "max_pacing_rate": (112, "Q"),
+                   "min_rtt": (148, "I"), "snd_wnd": (228, "I")}
+
+
+def tcp_info(fd):
+    """TCP_INFO of fd as a dict of TCP_INFO_FIELDS (times in us)."""
+    buf = ctypes.create_string_buffer(232)
+    ln = ctypes.c_uint(232)
+    _call(libc.getsockopt(fd, 6, 11, buf, ctypes.byref(ln)))
+    return {k: struct.unpack_from("<" + f, buf.raw, o)[0]
+            for k, (o, f) in TCP_INFO_FIELDS.items()}
+
+
 def set_linger(fd, onoff, secs):
     v = struct.pack("ii", onoff, secs)
     buf = ctypes.create_string_buffer(v)
@@ -328,7 +349,8 @@ TCP_KNOBS = {"fin_timeout": "tcp_fin_timeout",
              "invalid_ratelimit": "tcp_invalid_ratelimit",
              "challenge_ack_limit": "tcp_challenge_ack_limit",
              "min_snd_mss": "tcp_min_snd_mss",
-             "max_orphans": "tcp_max_orphans"}
+             "max_orphans": "tcp_max_orphans",
+             "notsent_lowat": "tcp_notsent_lowat"}
 
 # Baseline: xtcp counter names and where kernel TCP counts the same.
 TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
