@@ -11,8 +11,8 @@
  * retransmission time-out sets cwnd to one segment (RFC 5681 3.1).
  *
  * Two algorithms: NewReno (RFC 5681, RFC 6582) and CUBIC (RFC 9438), the
- * default. The knob congestion_control picks a new socket's algorithm;
- * TCP_CONGESTION ("reno", "cubic") picks it per socket.
+ * default. The knob congestion_control ("reno", "cubic") picks a new
+ * socket's algorithm; TCP_CONGESTION picks it per socket.
  */
 #include <linux/kernel.h>
 #include <linux/math64.h>
@@ -202,7 +202,7 @@ static const struct xtcp_cong_ops xtcp_cubic_ops = {
 	.cong_avoid = xtcp_cubic_cong_avoid,
 };
 
-/* Indexed by the knob congestion_control. */
+/* Indexed by the knob congestion_control: its names, in order (knobs.h). */
 static const struct xtcp_cong_ops *const xtcp_cong_algos[] = {
 	&xtcp_reno,
 	&xtcp_cubic_ops,
@@ -233,21 +233,38 @@ void xtcp_cong_init(struct sock *sk)
 }
 
 /*
- * A push just sent what it could (tcp_cwnd_validate()): note whether it
- * used all of cwnd, or else how many packets were out, for the window in
- * progress. A new window begins once everything sent when the last one
- * began is acknowledged, or as soon as cwnd is used up.
+ * cwnd is about to start over after a loss or an idle period: the
+ * ssthresh it may grow back to quickly (tcp_current_ssthresh()).
  */
-void xtcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited)
+static u32 xtcp_current_ssthresh(const struct xtcp_sock *xs)
+{
+	if (xs->ca_state == XTCP_CA_RECOVERY)
+		return xs->snd_ssthresh;
+	return max(xs->snd_ssthresh, (xs->snd_cwnd >> 1) + (xs->snd_cwnd >> 2));
+}
+
+/*
+ * RFC 2861 (tcp_cwnd_application_limited()): for an RTO the sender did
+ * not use all of cwnd, because the application or the peer's window held
+ * it back; cwnd comes halfway down to what was used (at least the initial
+ * window). Not while recovering, nor while the application waits for
+ * send buffer.
+ */
+static void xtcp_cwnd_application_limited(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (!before(xs->snd_una, xs->cwnd_usage_seq) || is_cwnd_limited ||
-	    (!xs->is_cwnd_limited && xs->packets_out > xs->max_packets_out)) {
-		xs->is_cwnd_limited = is_cwnd_limited;
-		xs->max_packets_out = xs->packets_out;
-		xs->cwnd_usage_seq = xs->snd_nxt;
+	if (xs->ca_state == XTCP_CA_OPEN && sk->sk_socket &&
+	    !test_bit(SOCK_NOSPACE, &sk->sk_socket->flags)) {
+		u32 used = max_t(u32, xs->snd_cwnd_used, XTCP_INIT_CWND);
+
+		if (used < xs->snd_cwnd) {
+			xs->snd_ssthresh = xtcp_current_ssthresh(xs);
+			xs->snd_cwnd = (xs->snd_cwnd + used) >> 1;
+		}
+		xs->snd_cwnd_used = 0;
 	}
+	xs->snd_cwnd_stamp = jiffies;
 }
 
 /*
@@ -264,6 +281,63 @@ static bool xtcp_is_cwnd_limited(const struct xtcp_sock *xs)
 	if (xs->snd_cwnd < xs->snd_ssthresh)
 		return xs->snd_cwnd < 2 * xs->max_packets_out;
 	return false;
+}
+
+/*
+ * A push just sent what it could (tcp_cwnd_validate()): note whether it
+ * used all of cwnd, or else how many packets were out, for the window in
+ * progress. A new window begins once everything sent when the last one
+ * began is acknowledged, or as soon as cwnd is used up.
+ */
+void xtcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!before(xs->snd_una, xs->cwnd_usage_seq) || is_cwnd_limited ||
+	    (!xs->is_cwnd_limited && xs->packets_out > xs->max_packets_out)) {
+		xs->is_cwnd_limited = is_cwnd_limited;
+		xs->max_packets_out = xs->packets_out;
+		xs->cwnd_usage_seq = xs->snd_nxt;
+	}
+
+	if (xtcp_is_cwnd_limited(xs)) {
+		xs->snd_cwnd_used = 0;
+		xs->snd_cwnd_stamp = jiffies;
+		return;
+	}
+	/* The network starves: the application or the peer holds it back. */
+	xs->snd_cwnd_used = max(xs->snd_cwnd_used, xs->packets_out);
+	if (xtcp_knob(sock_net(sk), XTCP_KNOB_slow_start_after_idle) &&
+	    (s32)(jiffies - xs->snd_cwnd_stamp) >= (s32)xs->rto)
+		xtcp_cwnd_application_limited(sk);
+}
+
+/*
+ * New data to send after the connection sent nothing for more than an
+ * RTO (tcp_slow_start_after_idle_check(), tcp_cwnd_restart()): what cwnd
+ * knew of the path is stale. It halves for each RTO of the idle time,
+ * down to the initial window, and ssthresh keeps three quarters of it.
+ * Not while anything is in flight.
+ */
+void xtcp_cwnd_restart_check(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 restart = min_t(u32, XTCP_INIT_CWND, xs->snd_cwnd);
+	u32 cwnd = xs->snd_cwnd;
+	s32 delta;
+
+	if (!xtcp_knob(sock_net(sk), XTCP_KNOB_slow_start_after_idle) ||
+	    xs->packets_out)
+		return;
+	delta = (s32)(jiffies - xs->last_data_sent);
+	if (delta <= (s32)xs->rto)
+		return;
+	xs->snd_ssthresh = xtcp_current_ssthresh(xs);
+	while ((delta -= xs->rto) > 0 && cwnd > restart)
+		cwnd >>= 1;
+	xs->snd_cwnd = max(cwnd, restart);
+	xs->snd_cwnd_stamp = jiffies;
+	xs->snd_cwnd_used = 0;
 }
 
 /* @acked segments were newly acknowledged outside fast recovery. */

@@ -284,7 +284,12 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	/* RFC 9293: update the window from the most recent segment. */
 	if (before(xs->snd_wl1, cb->seq) ||
 	    (xs->snd_wl1 == cb->seq && !before(ack, xs->snd_wl2))) {
-		xs->snd_wnd = ntohs(th->window) << xs->rx_opt.snd_wscale;
+		u32 nwin = ntohs(th->window) << xs->rx_opt.snd_wscale;
+
+		/* A window that opens after a long wait may restart cwnd. */
+		if (nwin != xs->snd_wnd && xtcp_send_head(sk))
+			xtcp_cwnd_restart_check(sk);
+		xs->snd_wnd = nwin;
 		xs->snd_wl1 = cb->seq;
 		xs->snd_wl2 = ack;
 		xs->max_window = max(xs->max_window, xs->snd_wnd);
@@ -521,6 +526,7 @@ static void xtcp_established(struct sock *sk, struct sk_buff *skb)
 	/* TCP_INFO's idle times count from here until data flows. */
 	xs->last_data_recv = jiffies;
 	xs->last_data_sent = jiffies;
+	xs->snd_cwnd_stamp = jiffies;
 	xtcp_timer_keepalive(sk);
 	if (xs->parent) {
 		xtcp_child_established(sk);

@@ -10,8 +10,16 @@
  * is its documentation, in reStructuredText.
  *
  * Every knob is an int. Writes outside [min, max] fail with EINVAL and
- * change nothing.
+ * change nothing. A knob declared with XTCP_KNOB_NAMED(name, default,
+ * min, max, names, default name) holds the index of one of the
+ * space-separated names and reads and writes as that name, with a
+ * read-only available_<name> that lists them (congestion_control); the
+ * includers that do not care see it as a plain XTCP_KNOB.
  */
+#ifndef XTCP_KNOB_NAMED
+#define XTCP_KNOB_NAMED(n, d, lo, hi, names, dn) XTCP_KNOB(n, d, lo, hi)
+#define XTCP_KNOB_NAMED_DEFAULT
+#endif
 
 /*
  * Maximum Segment Lifetime, in milliseconds. A connection stays in
@@ -158,13 +166,15 @@ XTCP_KNOB(rto_initial_ms, 1000, 1, 120000)
 XTCP_KNOB(tw_bucket_ms, 0, 0, 3600000)
 
 /*
- * Congestion control of new sockets: 0 is NewReno (RFC 5681, RFC 6582),
- * 1 is CUBIC (RFC 9438), the default, as in Linux TCP's
- * tcp_congestion_control. A socket can pick its own with TCP_CONGESTION
- * ("reno" or "cubic"). Every connection starts with a window of 10
- * segments (RFC 6928).
+ * Congestion control of new sockets, by name, as Linux TCP's
+ * tcp_congestion_control: "cubic" (RFC 9438), the default, or "reno"
+ * (NewReno, RFC 5681, RFC 6582). An unknown name fails with ENOENT and
+ * changes nothing. The read-only available_congestion_control lists the
+ * names, as net.ipv4.tcp_available_congestion_control does. A socket can
+ * pick its own with TCP_CONGESTION. Every connection starts with a window
+ * of 10 segments (RFC 6928).
  */
-XTCP_KNOB(congestion_control, 1, 0, 1)
+XTCP_KNOB_NAMED(congestion_control, 1, 0, 1, "reno cubic", "cubic")
 
 /*
  * Longest delay of an acknowledgment, in milliseconds (Linux TCP's
@@ -207,6 +217,56 @@ XTCP_KNOB(tlp, 1, 0, 1)
  * knob holds as 2147483647.
  */
 XTCP_KNOB(notsent_lowat, 2147483647, 0, 2147483647)
+
+/*
+ * TCP timestamps (RFC 7323) on new connections: 0 neither offered on a
+ * SYN nor accepted from a peer's; 1 on, each connection's clock starting
+ * at a random offset (RFC 7323 section 5.4, from the same secret as the
+ * initial sequence number); 2 on, without the offset (the clock in
+ * milliseconds as it is). As net.ipv4.tcp_timestamps. The offset comes
+ * from the kernel's secure_tcp_seq_and_ts_off(), which gives none while
+ * net.ipv4.tcp_timestamps is not 1 either. Without timestamps a
+ * connection has no PAWS and takes fewer RTT samples, and tw_reuse cannot
+ * reuse its TIME_WAIT entry.
+ */
+XTCP_KNOB(timestamps, 1, 0, 2)
+
+/*
+ * Selective acknowledgments (RFC 2018) on new connections: offered on a
+ * SYN and accepted from a peer's when 1, neither when 0. As
+ * net.ipv4.tcp_sack. A connection without SACK recovers by duplicate
+ * ACKs (NewReno, RFC 6582) and has neither RACK nor tail loss probes.
+ */
+XTCP_KNOB(sack, 1, 0, 1)
+
+/*
+ * Duplicate SACK blocks (RFC 2883): with 1, a connection with SACK
+ * reports data it received twice in the first SACK block of its next
+ * ACK; 0 never sends them (those received are still used). As
+ * net.ipv4.tcp_dsack.
+ */
+XTCP_KNOB(dsack, 1, 0, 1)
+
+/*
+ * Window scaling (RFC 7323 section 2) on new connections: offered on a
+ * SYN and accepted from a peer's when 1, neither when 0 (windows then end
+ * at 65535 bytes). As net.ipv4.tcp_window_scaling. The scale offered is
+ * the least that lets the window cover the largest receive buffer the
+ * socket may grow to, as tcp_select_initial_window() computes it: the
+ * larger of net.ipv4.tcp_rmem[2] and net.core.rmem_max, or half the
+ * socket's SO_RCVBUF when the application fixed it (7 with the defaults).
+ */
+XTCP_KNOB(window_scaling, 1, 0, 1)
+
+/*
+ * RFC 2861 / RFC 7661 congestion window after idle: with 1, a connection
+ * that sent nothing for longer than its RTO restarts from the initial
+ * window (halving cwnd once for each RTO idle, as tcp_cwnd_restart()),
+ * and one that has not used its window for an RTO brings it halfway
+ * down to what it used (tcp_cwnd_application_limited()). 0 keeps cwnd
+ * across idle periods. As net.ipv4.tcp_slow_start_after_idle.
+ */
+XTCP_KNOB(slow_start_after_idle, 1, 0, 1)
 
 /*
  * Least time, in milliseconds, between two answers of a connection (or of
@@ -283,3 +343,8 @@ XTCP_KNOB(mem_pressure, 0, 0, 2147483647)
  * See mem_min.
  */
 XTCP_KNOB(mem_max, 0, 0, 2147483647)
+
+#ifdef XTCP_KNOB_NAMED_DEFAULT
+#undef XTCP_KNOB_NAMED
+#undef XTCP_KNOB_NAMED_DEFAULT
+#endif

@@ -306,6 +306,7 @@ int xtcp_disconnect(struct sock *sk)
 	xs->snd_cwnd_cnt = 0;
 	xs->is_cwnd_limited = false;
 	xs->max_packets_out = 0;
+	xs->snd_cwnd_used = 0;
 	xs->probes_out = 0;
 	xs->ka_probes_out = 0;
 	xs->backoff = 0;

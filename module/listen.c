@@ -94,7 +94,8 @@ static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
 
 	st = secure_tcp_seq_and_ts_off(net, iph->daddr, iph->saddr,
 				       th->dest, th->source);
-	xs->ts_offset = st.ts_off;
+	xs->ts_offset = xtcp_knob(net, XTCP_KNOB_timestamps) == 1 ?
+			st.ts_off : 0;
 	if (from_cookie)
 		xs->iss = cb->ack_seq - 1;
 	else if (cb->tw_isn)
@@ -111,6 +112,8 @@ static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
 		xs->rx_opt.wscale_ok = 0;
 		xs->rx_opt.sack_ok = 0;
 		xs->rx_opt.tstamp_ok = 0;
+	} else {
+		xtcp_set_offers(child);
 	}
 	xtcp_negotiate(child, peer);
 	xs->rcv_wnd = min_t(u32, READ_ONCE(child->sk_rcvbuf) / 2, 65535U);
@@ -273,6 +276,9 @@ static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 	xtcp_sk(child)->pushed_seq = xtcp_sk(child)->write_seq;
 	xtcp_rtt_established(child);
 	xtcp_update_pacing_rate(child);
+	xtcp_sk(child)->last_data_recv = jiffies;
+	xtcp_sk(child)->last_data_sent = jiffies;
+	xtcp_sk(child)->snd_cwnd_stamp = jiffies;
 	xtcp_timer_keepalive(child);
 	if (!xtcp_child_publish(sk, child, true)) {
 		/*

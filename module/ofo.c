@@ -27,7 +27,8 @@ void xtcp_dsack_set(struct sock *sk, u32 seq, u32 end_seq)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (!xs->rx_opt.sack_ok || !before(seq, end_seq))
+	if (!xs->rx_opt.sack_ok || !before(seq, end_seq) ||
+	    !xtcp_knob(sock_net(sk), XTCP_KNOB_dsack))
 		return;
 	xs->dsack.start = seq;
 	xs->dsack.end = end_seq;

@@ -184,6 +184,34 @@ void xtcp_write_options(__be32 *ptr, const struct xtcp_sock *xs, u8 flags,
 	}
 }
 
+/*
+ * What a SYN or SYN-ACK of @sk offers, from the namespace's knobs: a
+ * connecting socket's and a listener's new child's (Linux reads its
+ * sysctls at the same points). The window scale is the least that lets
+ * the window cover the largest receive buffer the socket may grow to, as
+ * tcp_select_initial_window() finds it: the larger of tcp_rmem[2] and
+ * rmem_max, or what a fixed SO_RCVBUF leaves for the window.
+ */
+void xtcp_set_offers(struct sock *sk)
+{
+	struct xtcp_options *o = &xtcp_sk(sk)->rx_opt;
+	const struct net *net = sock_net(sk);
+	u32 space = max_t(int, xtcp_full_space(sk), 1);
+
+	o->tstamp_ok = !!xtcp_knob(net, XTCP_KNOB_timestamps);
+	o->sack_ok = !!xtcp_knob(net, XTCP_KNOB_sack);
+	o->wscale_ok = !!xtcp_knob(net, XTCP_KNOB_window_scaling);
+	o->rcv_wscale = 0;
+	if (!o->wscale_ok)
+		return;
+	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK)) {
+		space = max_t(u32, space,
+			      READ_ONCE(net->ipv4.sysctl_tcp_rmem[2]));
+		space = max_t(u32, space, READ_ONCE(sysctl_rmem_max));
+	}
+	o->rcv_wscale = clamp_t(int, ilog2(space) - 15, 0, TCP_MAX_WSCALE);
+}
+
 /* Options of the peer's SYN: settle what both sides agreed on. */
 void xtcp_negotiate(struct sock *sk, const struct xtcp_options *peer)
 {

@@ -300,11 +300,14 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 			   dst_metric_advmss(__sk_dst_get(sk)), 65495U);
 	if (xs->user_mss)
 		xs->advmss = min(xs->advmss, xs->user_mss);
+	xtcp_set_offers(sk);
 	xtcp_sync_mss(sk, dst_mtu(__sk_dst_get(sk)));
 
 	st = secure_tcp_seq_and_ts_off(net, inet->inet_saddr, sk->sk_daddr,
 				       inet->inet_sport, sk->sk_dport);
-	xs->ts_offset = st.ts_off;
+	/* timestamps 2: the clock without an offset. */
+	xs->ts_offset = xtcp_knob(net, XTCP_KNOB_timestamps) == 1 ?
+			st.ts_off : 0;
 	/* A TIME_WAIT taken over by tw_reuse left a safe ISN in write_seq. */
 	xs->iss = xs->write_seq ? : st.seq;
 	xs->write_seq = xs->iss;
@@ -479,6 +482,7 @@ static struct sk_buff *xtcp_new_data_skb(struct sock *sk)
 	XTCP_SKB_CB(skb)->tcp_flags = TCPHDR_ACK;
 	xtcp_wmem_charge(sk, skb->truesize);
 	__skb_queue_tail(&sk->sk_write_queue, skb);
+	xtcp_cwnd_restart_check(sk);
 	return skb;
 }
 

@@ -392,6 +392,12 @@ struct xtcp_sock {
 	bool is_cwnd_limited;
 	u32 max_packets_out;
 	u32 cwnd_usage_seq;
+	/*
+	 * RFC 2861 (slow_start_after_idle): the most packets out while cwnd
+	 * was not all used, and since when (jiffies) it was not.
+	 */
+	u32 snd_cwnd_used;
+	u32 snd_cwnd_stamp;
 
 	/*
 	 * RACK-TLP (rack.c). Write queue skbs keep the time they last left
@@ -518,6 +524,14 @@ struct xtcp_skb_cb {
  * xs->rtx_queue, by sequence, as Linux TCP's tcp_rtx_queue. An skb moves
  * from the first to the second when it first leaves.
  */
+/* What a receive buffer leaves for the window (tcp_full_space()). */
+static inline int xtcp_full_space(const struct sock *sk)
+{
+	int space = READ_ONCE(sk->sk_rcvbuf);
+
+	return space - (space >> 1);
+}
+
 static inline struct sk_buff *xtcp_send_head(const struct sock *sk)
 {
 	return skb_peek(&sk->sk_write_queue);
@@ -644,6 +658,7 @@ void xtcp_cong_init(struct sock *sk);
 const struct xtcp_cong_ops *xtcp_cong_find(const char *name);
 void xtcp_cong_on_ack(struct sock *sk, u32 acked);
 void xtcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited);
+void xtcp_cwnd_restart_check(struct sock *sk);
 void xtcp_cong_enter_recovery(struct sock *sk);
 void xtcp_cwnd_reduction(struct sock *sk, int delivered, int newly_lost,
 			 bool una_advanced);
@@ -804,6 +819,7 @@ unsigned int xtcp_options_size(const struct xtcp_sock *xs, u8 flags,
 void xtcp_write_options(__be32 *ptr, const struct xtcp_sock *xs, u8 flags,
 			u32 tsval, const struct xtcp_sack_block *sacks,
 			int nsacks);
+void xtcp_set_offers(struct sock *sk);
 void xtcp_negotiate(struct sock *sk, const struct xtcp_options *peer);
 
 /* rtt.c */

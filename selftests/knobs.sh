@@ -14,10 +14,13 @@ trap 'ip netns del xtcp-knobs 2>/dev/null; xtcp_restore' EXIT
 
 params=/sys/module/xtcp/parameters
 n=0
+named=()
 while IFS= read -r line; do
 	# "msl_ms:net.xtcp.msl_ms of the initial namespace (1..3600000, default 30000)"
 	name=${line%%:*}
 	[ "$name" = family ] || [ "$name" = ipproto ] && continue
+	# A knob whose values are names: its own test below.
+	case $line in *"(one of: "*) named+=("$line"); continue ;; esac
 	range=$(echo "$line" | sed -n 's/.*(\(-\?[0-9]*\)\.\.\([0-9]*\), default \([0-9]*\)).*/\1 \2 \3/p')
 	read -r min max def <<< "$range"
 	if [ -z "$def" ]; then
@@ -63,12 +66,66 @@ done < <(modinfo -F parm "$XTCP_KO")
 [ "$n" -ge 18 ] && pass "$n knobs: defaults, ranges, both views, namespaces" ||
 	fail "only $n knobs found"
 
+# The TCP_CONGESTION a new xtcp socket starts with.
+new_socket_cc() {
+	python3 -c 'import socket
+s = socket.socket(19, socket.SOCK_STREAM)
+print(s.getsockopt(6, 13, 16).rstrip(b"\0").decode())'
+}
+
+# Named knobs, as net.ipv4.tcp_congestion_control: the name in both
+# views, every name accepted, an unknown one (a number too) refused with
+# ENOENT, available_<name> read-only, namespaces on their own.
+[ ${#named[@]} -ge 1 ] || fail "no named knob (congestion_control) in modinfo"
+for line in "${named[@]}"; do
+	# "congestion_control:... (one of: reno cubic, default cubic) (charp)"
+	name=${line%%:*}
+	names=$(echo "$line" | sed -n 's/.*(one of: \([^,]*\), default \([^)]*\)).*/\1/p')
+	def=$(echo "$line" | sed -n 's/.*(one of: \([^,]*\), default \([^)]*\)).*/\2/p')
+	sys=/proc/sys/net/xtcp/$name
+	[ -n "$names" ] && [ -n "$def" ] || { fail "$name: modinfo: $line"; continue; }
+	[ "$(cat "$sys")" = "$def" ] || fail "$name: sysctl $(cat "$sys") != default $def"
+	[ "$(cat "$params/$name")" = "$def" ] || fail "$name: sysfs != default $def"
+	avail=/proc/sys/net/xtcp/available_$name
+	[ "$(cat "$avail")" = "$names" ] ||
+		fail "$name: available_$name reads '$(cat "$avail")', not '$names'"
+	{ echo reno > "$avail"; } 2>/dev/null && fail "available_$name is writable"
+	for v in $names; do
+		sysctl -qw "net.xtcp.$name=$v" || fail "$name: sysctl refused $v"
+		[ "$(cat "$params/$name")" = "$v" ] || fail "$name: sysfs does not follow sysctl ($v)"
+		[ "$name" != congestion_control ] || [ "$(new_socket_cc)" = "$v" ] ||
+			fail "$name=$v: a new socket has TCP_CONGESTION $(new_socket_cc)"
+		echo "$def" > "$params/$name" || fail "$name: sysfs refused $def"
+		echo "$v" > "$params/$name" || fail "$name: sysfs refused $v"
+		[ "$(cat "$sys")" = "$v" ] || fail "$name: sysctl does not follow sysfs ($v)"
+	done
+	last=$(cat "$sys")
+	for bad in nosuch 0 1; do
+		err=$(sysctl -w "net.xtcp.$name=$bad" 2>&1 >/dev/null)
+		echo "$err" | grep -q "No such file or directory" ||
+			fail "$name: sysctl '$bad' did not give ENOENT: $err"
+		echo "$bad" > "$params/$name" 2>/dev/null &&
+			fail "$name: sysfs accepted '$bad'"
+		[ "$(cat "$sys")" = "$last" ] || fail "$name: a refused write changed it"
+	done
+	ip netns add xtcp-knobs
+	v=$(ip netns exec xtcp-knobs cat "$sys")
+	[ "$v" = "$last" ] || fail "$name: new namespace got $v, not $last"
+	ip netns exec xtcp-knobs sh -c "echo $def > $sys" ||
+		fail "$name: write in a namespace"
+	[ "$(cat "$sys")" = "$last" ] || fail "$name: a namespace's write leaked out"
+	ip netns del xtcp-knobs
+	echo "$def" > "$sys"
+	pass "$name: one of '$names' in both views, ENOENT for others, available_$name"
+done
+
 # insmod-time values land in the initial namespace.
 xtcp_unload
-if xtcp_load msl_ms=1234 syn_retries=3; then
+if xtcp_load msl_ms=1234 syn_retries=3 congestion_control=reno; then
 	[ "$(cat /proc/sys/net/xtcp/msl_ms)" = 1234 ] &&
 	[ "$(cat /proc/sys/net/xtcp/syn_retries)" = 3 ] &&
-		pass "insmod msl_ms=1234 syn_retries=3" ||
+	[ "$(cat /proc/sys/net/xtcp/congestion_control)" = reno ] &&
+		pass "insmod msl_ms=1234 syn_retries=3 congestion_control=reno" ||
 		fail "insmod values not in effect"
 	xtcp_unload
 else

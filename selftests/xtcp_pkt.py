@@ -169,6 +169,22 @@ def parse_options(raw):
     return opts
 
 
+def option_kinds(raw):
+    """The kinds of the options in raw, in order, NOPs included: the
+    layout a peer sees (Linux pads and packs its options in one way)."""
+    kinds = []
+    i = 0
+    while i < len(raw):
+        kinds.append(raw[i])
+        if raw[i] in (0, 1):
+            i += 1
+        elif i + 1 < len(raw) and raw[i + 1] >= 2:
+            i += raw[i + 1]
+        else:
+            break
+    return kinds
+
+
 # ---------------------------------------------------------------- segments
 
 class Seg:
@@ -184,6 +200,7 @@ class Seg:
          self.win, self.sum, _) = struct.unpack("!HHIIBBHHH", t[:20])
         doff = (off >> 4) * 4
         self.opts = parse_options(t[20:doff])
+        self.kinds = option_kinds(t[20:doff])
         self.payload = t[doff:]
         pseudo = aton(self.src) + aton(self.dst) + struct.pack(
             "!BBH", 0, self.proto, len(t))
@@ -350,7 +367,10 @@ TCP_KNOBS = {"fin_timeout": "tcp_fin_timeout",
              "challenge_ack_limit": "tcp_challenge_ack_limit",
              "min_snd_mss": "tcp_min_snd_mss",
              "max_orphans": "tcp_max_orphans",
-             "notsent_lowat": "tcp_notsent_lowat"}
+             "notsent_lowat": "tcp_notsent_lowat",
+             "timestamps": "tcp_timestamps", "sack": "tcp_sack",
+             "dsack": "tcp_dsack", "window_scaling": "tcp_window_scaling",
+             "slow_start_after_idle": "tcp_slow_start_after_idle"}
 
 # Baseline: xtcp counter names and where kernel TCP counts the same.
 TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
