@@ -292,8 +292,9 @@ int xtcp_bind_inherit_port(struct sock *child)
  *
  * For an unbound socket, pick a local port whose 4-tuple is free among
  * connected sockets and TIME_WAIT entries (a TIME_WAIT entry may be taken
- * over when tw_reuse allows). For a bound one, check its 4-tuple. Either
- * way the socket ends up in the established table.
+ * over when tw_reuse allows). For a bound one, check its 4-tuple (a
+ * TIME_WAIT entry with timestamps gives way, as in Linux). Either way the
+ * socket ends up in the established table.
  *
  * Return: 0, -EADDRNOTAVAIL when no 4-tuple is free, or -ENOMEM.
  */
@@ -308,7 +309,7 @@ int xtcp_bind_connect_port(struct sock *sk)
 	if (sk->sk_num) {
 		xtcp_set_tuple(sk);
 		spin_lock_bh(&xn->bind_lock);
-		err = xtcp_tw_check_reuse(sk, &xs->tuple);
+		err = xtcp_tw_check_reuse(sk, &xs->tuple, true);
 		if (!err)
 			err = xtcp_ehash_insert(sk);
 		spin_unlock_bh(&xn->bind_lock);
@@ -331,7 +332,7 @@ int xtcp_bind_connect_port(struct sock *sk)
 			continue;
 		sk->sk_num = port;
 		xtcp_set_tuple(sk);
-		if (xtcp_tw_check_reuse(sk, &xs->tuple))
+		if (xtcp_tw_check_reuse(sk, &xs->tuple, false))
 			continue;
 		/* The check may have freed the bucket with the entry. */
 		tb = xtcp_bb_get(xn, port, sk->sk_reuse);

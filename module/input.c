@@ -547,6 +547,7 @@ static void xtcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 	if (th->ack && (!after(cb->ack_seq, xs->iss) ||
 			after(cb->ack_seq, xs->snd_nxt))) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BADACK);
+		xtcp_timer_syn_soon(sk);
 		xtcp_send_reset_reply(sock_net(sk), skb);
 		goto drop;
 	}
@@ -644,6 +645,51 @@ static void xtcp_rcv_rst(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * An orphan in FIN_WAIT2 waits for nothing but the peer's FIN. Linux TCP
+ * keeps it as a TIME_WAIT socket in FIN_WAIT2 (tcp_timewait_state_
+ * process()), whose rules are not a full socket's, and xtcp follows them:
+ * outside the window (or PAWS) an ACK, rate limited; a RST in the window
+ * ends it silently, with no challenge ACK; a SYN at or above rcv_nxt, or
+ * new data, gets a RST and ends it; an ACK without news is taken
+ * silently. Returns false for the FIN at rcv_nxt, which the state
+ * machine takes into TIME_WAIT.
+ */
+static bool xtcp_orphan_fin_wait2_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct net *net = sock_net(sk);
+	u32 right = xs->rcv_nxt + xs->rcv_wnd;
+
+	/* tcp_in_window() against [rcv_nxt, rcv_nxt + rcv_wnd]. */
+	if (xtcp_paws_reject(xs, cb, th) ||
+	    !(cb->seq == xs->rcv_nxt ||
+	      (after(cb->end_seq, xs->rcv_nxt) && before(cb->seq, right)) ||
+	      (cb->seq == right && cb->seq == cb->end_seq))) {
+		if (!xtcp_oow_rate_limited(net, skb, XTCP_MIB_ACKSKIPPEDFINWAIT2,
+					   &xs->last_oow_ack_time))
+			xtcp_send_ack(sk);
+		return true;
+	}
+	if (th->rst) {
+		xtcp_done(sk);
+		return true;
+	}
+	if (th->syn && !before(cb->seq, xs->rcv_nxt))
+		goto reset;
+	if (!th->ack || !after(cb->end_seq, xs->rcv_nxt) ||
+	    cb->end_seq == cb->seq)
+		return true;
+	if (th->fin && cb->end_seq == xs->rcv_nxt + 1)
+		return false;
+reset:
+	xtcp_send_reset_reply(net, skb);
+	xtcp_done(sk);
+	return true;
+}
+
+/*
  * The state machine for every state but TIME_WAIT (timewait.c). Called
  * with the socket locked (bh lock in softirq, or owned by the user while
  * its backlog is processed). Consumes @skb.
@@ -679,6 +725,9 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 
 	xtcp_parse_options(th, &xs->rx_opt, false);
+	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD) &&
+	    xtcp_orphan_fin_wait2_rcv(sk, skb))
+		goto drop;
 
 	/*
 	 * A segment with neither ACK, RST nor SYN means nothing in these

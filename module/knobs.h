@@ -32,8 +32,9 @@ XTCP_KNOB(msl_ms, 30000, 1, 3600000)
 
 /*
  * Seconds an orphaned connection (closed by the application) may stay in
- * FIN_WAIT_2 waiting for the peer's FIN before it is dropped. Like Linux
- * TCP's tcp_fin_timeout, this is not the TIME_WAIT length.
+ * FIN_WAIT_2 waiting for the peer's FIN before it is dropped, silently
+ * (FinWait2Timeout counts it); never less than 3.5 RTOs. Like Linux TCP's
+ * tcp_fin_timeout (tcp_fin_time()), this is not the TIME_WAIT length.
  */
 XTCP_KNOB(fin_timeout, 60, 1, 3600)
 
@@ -91,11 +92,15 @@ XTCP_KNOB(keepalive_intvl, 75, 1, 32767)
 XTCP_KNOB(keepalive_probes, 9, 1, 127)
 
 /*
- * Most half-open connections (SYN received, SYN-ACK sent, no ACK yet) a
- * listener keeps. When the queue is full, a new SYN is answered with a
- * SYN cookie if syncookies allows, or dropped and counted. Linux TCP
- * sizes its default from the hash table (at least 128); xtcp uses a fixed
- * 1024.
+ * Half-open connections (SYN received, SYN-ACK sent, no ACK yet) beyond
+ * which a listener without SYN cookies (syncookies 0) keeps its SYN
+ * queue's room for peers proven alive: a new SYN is dropped once fewer
+ * than a quarter of max_syn_backlog places are left (SynQueueDrop), as
+ * Linux TCP's tcp_max_syn_backlog; since xtcp keeps no per-destination
+ * metrics, no peer counts as proven. Whatever this says, a listener's SYN
+ * queue is full at its listen() backlog: then a SYN gets a SYN cookie if
+ * syncookies allows, or is dropped. Linux sizes its default from the
+ * hash table (at least 128); xtcp uses a fixed 1024.
  */
 XTCP_KNOB(max_syn_backlog, 1024, 1, 1048576)
 
@@ -108,10 +113,13 @@ XTCP_KNOB(max_syn_backlog, 1024, 1, 1048576)
 XTCP_KNOB(syncookies, 1, 0, 2)
 
 /*
- * Let connect() reuse the 4-tuple of a TIME_WAIT entry when it is safe by
- * timestamps (RFC 7323 PAWS protects the new connection): the entry has
- * timestamps and its last one is more than a second old. 0 never; 1
- * always; 2 only for loopback traffic (the Linux default).
+ * Let connect() pick a local port whose 4-tuple a TIME_WAIT entry holds,
+ * taking the entry over, when it is safe by timestamps (RFC 7323 PAWS
+ * protects the new connection): the entry has timestamps and its last one
+ * is more than a second old. 0 never; 1 always; 2 only for loopback
+ * traffic (the Linux default). As in Linux (tcp_twsk_unique()), a socket
+ * that bound its port itself takes over an entry with timestamps
+ * whatever this says.
  */
 XTCP_KNOB(tw_reuse, 2, 0, 2)
 

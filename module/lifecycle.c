@@ -182,6 +182,8 @@ void xtcp_destroy_sock(struct sock *sk)
 	skb_queue_purge(&sk->sk_receive_queue);
 	xtcp_ofo_purge(sk);
 	xtcp_orphan_del(sk);
+	kfree(xs->saved_syn);
+	xs->saved_syn = NULL;
 
 	if (parent) {
 		struct xtcp_listen_queue *lq = &xtcp_sk(parent)->lq;
@@ -297,6 +299,8 @@ int xtcp_disconnect(struct sock *sk)
 	sk->sk_daddr = 0;
 	sk->sk_dport = 0;
 	xs->fin_queued = false;
+	kfree(xs->saved_syn);
+	xs->saved_syn = NULL;
 	xtcp_init_offers(xs);
 	xs->ts_recent = 0;
 	xs->ts_recent_stamp = 0;

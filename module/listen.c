@@ -35,8 +35,33 @@ static void xtcp_inherit_settings(struct sock *child, const struct sock *sk)
 	xs->keepalive_probes = lxs->keepalive_probes;
 	xs->syn_retries = lxs->syn_retries;
 	xs->user_timeout = lxs->user_timeout;
+	xs->notsent_lowat = lxs->notsent_lowat;
+	xs->recvmsg_inq = lxs->recvmsg_inq;
 	xs->cc = lxs->cc;
 	xs->cc->init(child);
+}
+
+/*
+ * TCP_SAVE_SYN (tcp_reqsk_record_syn()): the SYN's IPv4 and TCP headers,
+ * with the link-layer header before them when @mode is 2, for the child
+ * to hand out once through TCP_SAVED_SYN. Nothing if memory is short.
+ */
+static void xtcp_save_syn(struct sock *child, const struct sk_buff *skb,
+			  int mode)
+{
+	u32 mac = 0, net = skb_network_header_len(skb), tcp = tcp_hdrlen(skb);
+	struct saved_syn *saved;
+
+	if (mode == 2 && skb_mac_header_was_set(skb))
+		mac = skb_mac_header_len(skb);
+	saved = kmalloc(struct_size(saved, data, mac + net + tcp), GFP_ATOMIC);
+	if (!saved)
+		return;
+	saved->mac_hdrlen = mac;
+	saved->network_hdrlen = net;
+	saved->tcp_hdrlen = tcp;
+	memcpy(saved->data, skb_network_header(skb) - mac, mac + net + tcp);
+	xtcp_sk(child)->saved_syn = saved;
 }
 
 /* A listener's new child, for @skb's SYN or for a valid cookie ACK. */
@@ -65,6 +90,8 @@ static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
 	atomic_set(&inet_sk(child)->inet_id, get_random_u16());
 	xtcp_init_sock(child);
 	xtcp_inherit_settings(child, sk);
+	if (!from_cookie && READ_ONCE(xtcp_sk(sk)->save_syn))
+		xtcp_save_syn(child, skb, READ_ONCE(xtcp_sk(sk)->save_syn));
 	xtcp_set_state(child, TCP_SYN_RECV);
 	sock_hold(sk);
 	xs->parent = sk;
@@ -177,13 +204,11 @@ err:
 }
 
 /* SYN cookies need the kernel's helpers (CONFIG_SYN_COOKIES). */
-static bool xtcp_want_cookie(struct sock *sk, bool syn_full)
+static int xtcp_syncookies(const struct sock *sk)
 {
-	int mode = xtcp_knob(sock_net(sk), XTCP_KNOB_syncookies);
-
 	if (!IS_ENABLED(CONFIG_SYN_COOKIES))
-		return false;
-	return mode == 2 || (mode == 1 && syn_full);
+		return 0;
+	return xtcp_knob(sock_net(sk), XTCP_KNOB_syncookies);
 }
 
 #if IS_ENABLED(CONFIG_SYN_COOKIES)
@@ -303,8 +328,9 @@ void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_listen_queue *lq = &xtcp_sk(sk)->lq;
 	struct net *net = sock_net(sk);
 	struct xtcp_options peer = {};
+	int cookies, qlen, max_syn;
 	struct sock *child;
-	bool syn_full;
+	bool want_cookie;
 
 	if (th->rst)
 		goto drop;
@@ -318,14 +344,27 @@ void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 	if (!th->syn || th->fin)
 		goto drop;
 
-	syn_full = READ_ONCE(lq->syn_len) >=
-		   xtcp_knob(net, XTCP_KNOB_max_syn_backlog);
+	/*
+	 * As tcp_conn_request(): the SYN queue is full past the listen()
+	 * backlog; then, or always with syncookies 2, a cookie answers, or
+	 * without cookies the SYN is dropped. Without cookies the last
+	 * quarter of max_syn_backlog is kept for peers proven alive, which
+	 * for xtcp (no per-destination metrics) is none.
+	 */
+	cookies = xtcp_syncookies(sk);
+	qlen = READ_ONCE(lq->syn_len);
+	want_cookie = cookies == 2 ||
+		      (cookies && qlen > READ_ONCE(sk->sk_max_ack_backlog));
+	if (!cookies && qlen > READ_ONCE(sk->sk_max_ack_backlog)) {
+		XTCP_INC_STATS(net, XTCP_MIB_SYNQUEUEDROP);
+		goto drop;
+	}
 	if (sk_acceptq_is_full(sk)) {
 		XTCP_INC_STATS(net, XTCP_MIB_ACCEPTQUEUEDROP);
 		goto drop;
 	}
 	xtcp_parse_options(th, &peer, true);
-	if (xtcp_want_cookie(sk, syn_full)) {
+	if (want_cookie) {
 		u16 mss = peer.mss ? : XTCP_DEFAULT_MSS;
 		u32 isn = xtcp_cookie_isn(skb, &mss);
 
@@ -334,7 +373,8 @@ void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 		xtcp_send_cookie_synack(net, skb, isn, mss);
 		goto drop;
 	}
-	if (syn_full) {
+	max_syn = xtcp_knob(net, XTCP_KNOB_max_syn_backlog);
+	if (!cookies && max_syn - qlen < (max_syn >> 2)) {
 		XTCP_INC_STATS(net, XTCP_MIB_SYNQUEUEDROP);
 		goto drop;
 	}
@@ -351,12 +391,16 @@ drop:
 	kfree_skb(skb);
 }
 
-/* Reset and forget every child of a listener that is closing. */
+/*
+ * Forget every child of a listener that is closing: reset those in the
+ * accept queue, drop the half-open ones silently (inet_csk_listen_stop()).
+ */
 void xtcp_listen_stop(struct sock *sk)
 {
 	struct xtcp_listen_queue *lq = &xtcp_sk(sk)->lq;
 	struct xtcp_sock *cxs;
 	struct sock *child;
+	bool half_open;
 
 	xtcp_bind_unlisten(sk);
 	spin_lock_bh(&lq->lock);
@@ -375,10 +419,11 @@ void xtcp_listen_stop(struct sock *sk)
 			break;
 		}
 		list_del_init(&cxs->q_node);
-		if (cxs->in_accept_q)
-			sk_acceptq_removed(sk);
-		else
+		half_open = !cxs->in_accept_q;
+		if (half_open)
 			lq->syn_len--;
+		else
+			sk_acceptq_removed(sk);
 		child = &cxs->inet.sk;
 		/* Being on the queue kept it alive: a reference is safe. */
 		sock_hold(child);
@@ -389,6 +434,12 @@ void xtcp_listen_stop(struct sock *sk)
 		sock_set_flag(child, SOCK_DEAD);
 		if (child->sk_state == TCP_CLOSE) {
 			xtcp_destroy_sock(child);
+		} else if (half_open && child->sk_state == TCP_SYN_RECV) {
+			/*
+			 * As Linux's request socks: gone without a word; an
+			 * ACK for it finds no socket and gets the RST then.
+			 */
+			xtcp_done(child);
 		} else {
 			xtcp_send_active_reset(child, GFP_ATOMIC);
 			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONCLOSE);

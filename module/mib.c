@@ -116,11 +116,13 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("AbortOnClose", XTCP_MIB_ABORTONCLOSE),
 	/* Connections reset by close() with SO_LINGER {1, 0}. */
 	SNMP_MIB_ITEM("AbortOnLinger", XTCP_MIB_ABORTONLINGER),
-	/*
-	 * Connections dropped by a time-out: retransmissions, keepalive,
-	 * orphaned FIN_WAIT_2.
-	 */
+	/* Connections dropped by a time-out: retransmissions, keepalive. */
 	SNMP_MIB_ITEM("AbortOnTimeout", XTCP_MIB_ABORTONTIMEOUT),
+	/*
+	 * Orphaned connections that waited fin_timeout in FIN_WAIT_2 for
+	 * the peer's FIN and were dropped, silently as in Linux TCP.
+	 */
+	SNMP_MIB_ITEM("FinWait2Timeout", XTCP_MIB_FINWAIT2TIMEOUT),
 	/* Connections that entered TIME_WAIT. */
 	SNMP_MIB_ITEM("TwEntered", XTCP_MIB_TWENTERED),
 	/* TIME_WAIT entries that lived out 2 * MSL. */
@@ -129,7 +131,10 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("TwKilled", XTCP_MIB_TWKILLED),
 	/* TIME_WAIT entries replaced by an acceptable new SYN (RFC 6191). */
 	SNMP_MIB_ITEM("TwRecycled", XTCP_MIB_TWRECYCLED),
-	/* TIME_WAIT entries taken over by connect() under tw_reuse. */
+	/*
+	 * TIME_WAIT entries taken over by connect(): under tw_reuse, or from
+	 * a port the application bound.
+	 */
 	SNMP_MIB_ITEM("TwReused", XTCP_MIB_TWREUSED),
 	/* Connections that skipped TIME_WAIT because max_tw_buckets was reached. */
 	SNMP_MIB_ITEM("TwOverflow", XTCP_MIB_TWOVERFLOW),
@@ -187,6 +192,11 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("AckSkippedSeq", XTCP_MIB_ACKSKIPPEDSEQ),
 	SNMP_MIB_ITEM("AckSkippedTimeWait", XTCP_MIB_ACKSKIPPEDTIMEWAIT),
 	SNMP_MIB_ITEM("AckSkippedChallenge", XTCP_MIB_ACKSKIPPEDCHALLENGE),
+	/*
+	 * The same for an orphan in FIN_WAIT2 answering a segment outside its
+	 * window (TCPACKSkippedFinWait2).
+	 */
+	SNMP_MIB_ITEM("AckSkippedFinWait2", XTCP_MIB_ACKSKIPPEDFINWAIT2),
 	/*
 	 * Segments with data dropped because our receive window was zero
 	 * (answered with an ACK that shows the window).

@@ -751,6 +751,36 @@ void xtcp_push_pending(struct sock *sk)
 }
 
 /*
+ * A short data segment going out again takes the FIN-only skb behind it
+ * along, as Linux's tcp_retrans_try_collapse() merges them: both single
+ * segments, neither SACKed nor still in the host, the FIN within the
+ * peer's window. (Linux also merges short data segments there; xtcp
+ * merges only the FIN.)
+ */
+static void xtcp_retrans_collapse_fin(struct sock *sk, struct sk_buff *skb,
+				      u32 mss)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb), *ncb;
+	struct sk_buff *next = skb_rb_next(skb);
+
+	if (!next || next->len || !skb->len || skb->len >= mss ||
+	    (cb->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)) || cb->sacked ||
+	    cb->pcount > 1 || skb_cloned(skb) || skb_cloned(next))
+		return;
+	ncb = XTCP_SKB_CB(next);
+	if (!(ncb->tcp_flags & TCPHDR_FIN) || ncb->sacked ||
+	    ncb->seq != cb->end_seq ||
+	    after(ncb->end_seq, xs->snd_una + xs->snd_wnd))
+		return;
+	cb->end_seq = ncb->end_seq;
+	cb->tcp_flags |= ncb->tcp_flags;
+	xtcp_skb_unaccount(xs, next);
+	xtcp_rtx_unlink(sk, next);
+	xtcp_free_skb(sk, next);
+}
+
+/*
  * Send a sent skb again, at most @segs segments of the current MSS of it;
  * the rest stays behind as an skb of its own. -ENOMEM, and nothing sent,
  * if it could not be cut.
@@ -765,6 +795,8 @@ int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 segs)
 			return -ENOMEM;
 	} else if (skb->len > mss && skb_shinfo(skb)->gso_size != mss) {
 		xtcp_repcount(sk, skb, mss);
+	} else {
+		xtcp_retrans_collapse_fin(sk, skb, mss);
 	}
 	XTCP_SKB_CB(skb)->retransmitted = 1;
 	xs->total_retrans += xtcp_skb_pcount(skb);

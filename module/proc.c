@@ -201,8 +201,11 @@ static void xtcp_seq_show_sock(struct seq_file *seq, struct sock *sk, loff_t i)
 	u32 txq, rxq;
 
 	if (state == TCP_LISTEN) {
+		/* As get_tcp4_sock(): nothing unacked (ss takes the backlog
+		 * from sock_diag, not from here).
+		 */
 		rxq = READ_ONCE(sk->sk_ack_backlog);
-		txq = READ_ONCE(sk->sk_max_ack_backlog);
+		txq = 0;
 	} else {
 		txq = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_una);
 		rxq = max_t(int, READ_ONCE(xs->rcv_nxt) -

@@ -776,6 +776,17 @@ found_ok_skb:
 			xtcp_rcv_space_adjust(sk);
 		xtcp_cleanup_rbuf(sk, copied);
 	}
+	/*
+	 * TCP_INQ (tcp_inq_hint()): what is left to read; 1 after the FIN,
+	 * so that the reader comes back for the end of file.
+	 */
+	if (xs->recvmsg_inq && copied >= 0) {
+		int inq = max_t(int, xs->rcv_nxt - xs->copied_seq, 0);
+
+		if (!inq && sock_flag(sk, SOCK_DONE))
+			inq = 1;
+		put_cmsg(msg, SOL_TCP, TCP_CM_INQ, sizeof(inq), &inq);
+	}
 out:
 	release_sock(sk);
 	return copied;

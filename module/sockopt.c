@@ -6,7 +6,8 @@
  * do_tcp_setsockopt() and do_tcp_getsockopt()), so code written for TCP
  * works unchanged: TCP_NODELAY, TCP_MAXSEG, TCP_CORK, TCP_KEEPIDLE,
  * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_SYNCNT, TCP_INFO, TCP_QUICKACK,
- * TCP_CONGESTION, TCP_USER_TIMEOUT and TCP_NOTSENT_LOWAT. Any other SOL_TCP option gives
+ * TCP_CONGESTION, TCP_USER_TIMEOUT, TCP_NOTSENT_LOWAT, TCP_INQ,
+ * TCP_SAVE_SYN and TCP_SAVED_SYN. Any other SOL_TCP option gives
  * ENOPROTOOPT. Other levels go to IPv4 (IP_TOS, IP_TTL, ...), but for
  * IP_ADD_MEMBERSHIP and IP_DROP_MEMBERSHIP, which TCP refuses with
  * EPROTO; the other multicast memberships a stream socket may hold, as on
@@ -107,6 +108,17 @@ static int xtcp_set_int(struct sock *sk, int optname, int val)
 	case TCP_NOTSENT_LOWAT:
 		WRITE_ONCE(xs->notsent_lowat, val);
 		sk->sk_write_space(sk);
+		return 0;
+	case TCP_INQ:
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		xs->recvmsg_inq = val;
+		return 0;
+	case TCP_SAVE_SYN:
+		/* 0 off, 1 the IPv4 and TCP headers, 2 the link layer's too */
+		if (val < 0 || val > 2)
+			return -EINVAL;
+		WRITE_ONCE(xs->save_syn, val);
 		return 0;
 	case TCP_QUICKACK:
 		if (val) {
@@ -254,8 +266,48 @@ static int xtcp_get_int(struct sock *sk, int optname, int *val)
 		/* xtcp never enters Linux's "pingpong" mode. */
 		*val = 1;
 		return 0;
+	case TCP_INQ:
+		*val = xs->recvmsg_inq;
+		return 0;
+	case TCP_SAVE_SYN:
+		*val = xs->save_syn;
+		return 0;
 	}
 	return -ENOPROTOOPT;
+}
+
+/*
+ * TCP_SAVED_SYN: the headers of the SYN that made this connection, once;
+ * too small a buffer gives EINVAL and the length it needs; none saved
+ * gives length 0 (do_tcp_getsockopt()).
+ */
+static int xtcp_get_saved_syn(struct sock *sk, char __user *optval,
+			      int __user *optlen, int len)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int err = 0;
+	u32 need;
+
+	lock_sock(sk);
+	if (!xs->saved_syn) {
+		err = put_user(0, optlen);
+		goto out;
+	}
+	need = tcp_saved_syn_len(xs->saved_syn);
+	if (len < need) {
+		err = put_user(need, optlen) ? : -EINVAL;
+		goto out;
+	}
+	if (put_user(need, optlen) ||
+	    copy_to_user(optval, xs->saved_syn->data, need)) {
+		err = -EFAULT;
+		goto out;
+	}
+	kfree(xs->saved_syn);
+	xs->saved_syn = NULL;
+out:
+	release_sock(sk);
+	return err;
 }
 
 int xtcp_getsockopt(struct socket *sock, int level, int optname,
@@ -291,6 +343,9 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 			return -EFAULT;
 		return 0;
 	}
+
+	if (optname == TCP_SAVED_SYN)
+		return xtcp_get_saved_syn(sk, optval, optlen, len);
 
 	lock_sock(sk);
 	err = xtcp_get_int(sk, optname, &val);

@@ -176,11 +176,29 @@ void xtcp_timer_rearm_rtx(struct sock *sk)
 	xtcp_rtx_arm(sk, xtcp_rtx_what(sk), xs->rto);
 }
 
-/* An orphan entered FIN_WAIT_2: it may wait fin_timeout for the FIN. */
+/*
+ * An orphan entered FIN_WAIT_2: it may wait fin_timeout for the FIN, and
+ * never less than 3.5 RTOs (tcp_fin_time()).
+ */
 void xtcp_timer_fin_wait2(struct sock *sk)
 {
-	sk_reset_timer(sk, &sk->sk_timer, jiffies +
-		       xtcp_knob(sock_net(sk), XTCP_KNOB_fin_timeout) * HZ);
+	unsigned long tmo = xtcp_knob(sock_net(sk), XTCP_KNOB_fin_timeout) * HZ;
+	u32 rto = xtcp_sk(sk)->rto;
+
+	tmo = max_t(unsigned long, tmo, (rto << 2) - (rto >> 1));
+	sk_reset_timer(sk, &sk->sk_timer, jiffies + tmo);
+}
+
+/*
+ * In SYN_SENT, an answer that acknowledges something else: a peer's
+ * stale FIN/ACK or RST/ACK, which may have dropped our SYN. Unless it was
+ * retransmitted already, the SYN goes again at once (tcp_rcv_synsent_
+ * state_process(): TCP_TIMEOUT_MIN).
+ */
+void xtcp_timer_syn_soon(struct sock *sk)
+{
+	if (!xtcp_sk(sk)->retransmits)
+		xtcp_rtx_arm(sk, XTCP_TIME_RETRANS, TCP_TIMEOUT_MIN);
 }
 
 static bool xtcp_keepalive_state(const struct sock *sk)
@@ -471,8 +489,11 @@ static void xtcp_keepalive_timeout(struct sock *sk)
 	unsigned long idle, ktime, intvl;
 
 	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
-		xtcp_send_active_reset(sk, GFP_ATOMIC);
-		XTCP_INC_STATS(net, XTCP_MIB_ABORTONTIMEOUT);
+		/*
+		 * The wait for the peer's FIN is over. Linux TCP spends it
+		 * as a TIME_WAIT socket in FIN_WAIT2, which ends silently.
+		 */
+		XTCP_INC_STATS(net, XTCP_MIB_FINWAIT2TIMEOUT);
 		xtcp_done(sk);
 		return;
 	}

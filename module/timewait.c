@@ -562,13 +562,16 @@ bool xtcp_tw_port_conflict(const struct hlist_head *head,
 }
 
 /*
- * connect() wants 4-tuple @t, held by a TIME_WAIT entry? tw_reuse may let
- * it take the entry over when timestamps protect the new connection: the
- * entry saw its last timestamp more than a second ago (tcp_twsk_unique()).
- * Then @sk starts with a sequence number above the old connection's.
+ * connect() wants 4-tuple @t, held by a TIME_WAIT entry? It may take the
+ * entry over when timestamps protect the new connection, as
+ * tcp_twsk_unique() decides: from a port the application bound (@bound),
+ * always; from a port connect() picks, when tw_reuse allows and the
+ * entry saw its last timestamp more than a second ago. Then @sk starts
+ * with a sequence number above the old connection's.
  * Caller holds bind_lock. Return: 0, or -EADDRNOTAVAIL.
  */
-int xtcp_tw_check_reuse(struct sock *sk, const struct xtcp_tuple *t)
+int xtcp_tw_check_reuse(struct sock *sk, const struct xtcp_tuple *t,
+			bool bound)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -581,12 +584,14 @@ int xtcp_tw_check_reuse(struct sock *sk, const struct xtcp_tuple *t)
 		err = 0;
 		goto out;
 	}
+	if (!(tw->flags & XTCP_TWF_TSTAMP))
+		goto out;
 	reuse = xtcp_knob(sock_net(sk), XTCP_KNOB_tw_reuse);
 	if (reuse == 2 && !ipv4_is_loopback(t->laddr) &&
 	    !ipv4_is_loopback(t->raddr))
 		reuse = 0;
-	if (!reuse || !(tw->flags & XTCP_TWF_TSTAMP) ||
-	    !time_after32(ktime_get_seconds(), tw->ts_recent_stamp))
+	if (!bound && (!reuse ||
+		       !time_after32(ktime_get_seconds(), tw->ts_recent_stamp)))
 		goto out;
 	if (!xtcp_tw_kill(tw, true, XTCP_MIB_TWREUSED))
 		goto out;

@@ -94,6 +94,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_ABORTONCLOSE,
 	XTCP_MIB_ABORTONLINGER,
 	XTCP_MIB_ABORTONTIMEOUT,
+	XTCP_MIB_FINWAIT2TIMEOUT,
 	XTCP_MIB_TWENTERED,
 	XTCP_MIB_TWEXPIRED,
 	XTCP_MIB_TWKILLED,
@@ -120,6 +121,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_ACKSKIPPEDPAWS,
 	XTCP_MIB_ACKSKIPPEDSEQ,
 	XTCP_MIB_ACKSKIPPEDTIMEWAIT,
+	XTCP_MIB_ACKSKIPPEDFINWAIT2,
 	XTCP_MIB_ACKSKIPPEDCHALLENGE,
 	XTCP_MIB_ZEROWINDOWDROP,
 	XTCP_MIB_MINTTLDROP,
@@ -442,6 +444,9 @@ struct xtcp_sock {
 	int syn_retries;
 	u32 user_timeout;	/* TCP_USER_TIMEOUT, ms */
 	u32 notsent_lowat;	/* TCP_NOTSENT_LOWAT, 0: the knob's */
+	bool recvmsg_inq;	/* TCP_INQ: a TCP_CM_INQ cmsg on each read */
+	u8 save_syn;		/* TCP_SAVE_SYN of a listener: 0, 1 or 2 */
+	struct saved_syn *saved_syn;	/* a child's SYN, for TCP_SAVED_SYN */
 
 	/* Statistics for TCP_INFO. */
 	u64 bytes_acked;
@@ -842,6 +847,7 @@ void xtcp_timer_reo(struct sock *sk, u32 usecs);
 void xtcp_timer_pto(struct sock *sk, u32 timeout);
 bool xtcp_timer_reo_pending(const struct sock *sk);
 void xtcp_timer_fin_wait2(struct sock *sk);
+void xtcp_timer_syn_soon(struct sock *sk);
 void xtcp_timer_keepalive(struct sock *sk);
 void xtcp_timer_delack(struct sock *sk);
 void xtcp_timer_delack_cancel(struct sock *sk);
@@ -866,7 +872,8 @@ enum xtcp_tw_verdict {
 enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
 bool xtcp_tw_port_conflict(const struct hlist_head *head,
 			   const struct sock *sk);
-int xtcp_tw_check_reuse(struct sock *sk, const struct xtcp_tuple *t);
+int xtcp_tw_check_reuse(struct sock *sk, const struct xtcp_tuple *t,
+			bool bound);
 int xtcp_tw_seq_show(struct seq_file *seq, struct hlist_node *node,
 		     loff_t i);
 size_t xtcp_tw_entry_size(void);

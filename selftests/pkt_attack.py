@@ -1464,8 +1464,11 @@ def many_zero_window_orphans(peer):
         print("# %s: %d orphans: orphan count %d, mem %s pages (before: %d, "
               "%s)" % (P.stack_name(), n, peak["orphan"], peak["mem"],
                        base["orphan"], base["mem"]), flush=True)
-        check(peak["orphan"] >= base["orphan"] + n,
-              "orphan count %d after %d closes" % (peak["orphan"], n))
+        # The count is global: orphans of earlier scenarios (kernel
+        # TCP keeps some for a while) may die meanwhile.
+        check(n <= peak["orphan"] <= base["orphan"] + n,
+              "orphan count %d after %d closes (before: %d)"
+              % (peak["orphan"], n, base["orphan"]))
         zw.pump(lambda: sockstat()["orphan"] <= base["orphan"], 120,
                 "the orphans to die")
         took = time.monotonic() - closed

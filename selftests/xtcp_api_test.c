@@ -955,6 +955,134 @@ TEST_F(api, unknown_and_short_options)
 	close(fd);
 }
 
+/* recv() into @buf with a TCP_CM_INQ control message: its value, or -1. */
+static int recv_inq(int fd, void *buf, size_t n, ssize_t *got)
+{
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = n };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = sizeof(ctl),
+	};
+	struct cmsghdr *c;
+	int v = -1;
+
+	*got = recvmsg(fd, &m, 0);
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ)
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+	return v;
+}
+
+/*
+ * TCP_INQ (tcp_inq_hint()): each recvmsg() says in a TCP_CM_INQ control
+ * message how much is left to read; 1 once the peer's FIN came and all
+ * is read, so that a reader goes on to see the EOF.
+ */
+TEST_F(api, tcp_inq)
+{
+	char buf[1000] = {};
+	ssize_t got;
+	int c, s;
+
+	new_pair(_metadata, self, &c, &s);
+	EXPECT_EQ(0, getint(s, SOL_TCP, TCP_INQ));
+	EXPECT_EQ(EINVAL, setint(s, SOL_TCP, TCP_INQ, 2));
+	EXPECT_EQ(EINVAL, setint(s, SOL_TCP, TCP_INQ, -1));
+	ASSERT_EQ(0, setint(s, SOL_TCP, TCP_INQ, 1));
+	EXPECT_EQ(1, getint(s, SOL_TCP, TCP_INQ));
+	ASSERT_EQ((ssize_t)sizeof(buf), send_all(c, buf, sizeof(buf)));
+	ASSERT_EQ((int)sizeof(buf), wait_inq(s, sizeof(buf)));
+	EXPECT_EQ(900, recv_inq(s, buf, 100, &got));
+	EXPECT_EQ(100, got);
+	shutdown(c, SHUT_WR);
+	ASSERT_TRUE(poll_wait(s, POLLRDHUP, POLLRDHUP, deadline_ms()) &
+		    POLLRDHUP);
+	EXPECT_EQ(1, recv_inq(s, buf, sizeof(buf), &got));
+	EXPECT_EQ(900, got);
+	/* Without TCP_INQ, no control message. */
+	ASSERT_EQ(0, setint(s, SOL_TCP, TCP_INQ, 0));
+	EXPECT_EQ(-1, recv_inq(s, buf, sizeof(buf), &got));
+	EXPECT_EQ(0, got);
+	close(c);
+	close(s);
+}
+
+/*
+ * TCP_SAVE_SYN on a listener: an accepted socket hands out the IPv4 and
+ * TCP headers of the SYN that made it, once (TCP_SAVED_SYN); too small a
+ * buffer gives EINVAL and the length it needs.
+ */
+TEST_F(api, saved_syn)
+{
+	unsigned char syn[512];
+	socklen_t len = sizeof(syn);
+	int lfd = new_listener(_metadata, self), c, s, ihl;
+	unsigned short lport = port_of(lfd);
+
+	EXPECT_EQ(0, getint(lfd, SOL_TCP, TCP_SAVE_SYN));
+	EXPECT_EQ(EINVAL, setint(lfd, SOL_TCP, TCP_SAVE_SYN, 3));
+	ASSERT_EQ(0, setint(lfd, SOL_TCP, TCP_SAVE_SYN, 1));
+	EXPECT_EQ(1, getint(lfd, SOL_TCP, TCP_SAVE_SYN));
+	c = new_sock(_metadata, self);
+	do_connect(_metadata, c, lport);
+	s = do_accept(_metadata, lfd);
+
+	len = 10;
+	EXPECT_EQ(-1, getsockopt(s, SOL_TCP, TCP_SAVED_SYN, syn, &len));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_LT(40U, len);
+	len = sizeof(syn);
+	ASSERT_EQ(0, getsockopt(s, SOL_TCP, TCP_SAVED_SYN, syn, &len));
+	ASSERT_LE(40U, len);
+	ihl = (syn[0] & 15) * 4;
+	EXPECT_EQ(4, syn[0] >> 4);
+	EXPECT_EQ(variant->xtcp ? xtcp_ipproto() : IPPROTO_TCP, syn[9]);
+	EXPECT_EQ(len, (socklen_t)(ihl + (syn[ihl + 12] >> 4) * 4));
+	EXPECT_EQ(lport, (syn[ihl + 2] << 8) | syn[ihl + 3]);
+	EXPECT_EQ(0x02, syn[ihl + 13]);	/* SYN alone */
+	/* Handed out once. */
+	len = sizeof(syn);
+	ASSERT_EQ(0, getsockopt(s, SOL_TCP, TCP_SAVED_SYN, syn, &len));
+	EXPECT_EQ(0U, len);
+	close(c);
+	close(s);
+
+	/* Without TCP_SAVE_SYN nothing is kept. */
+	ASSERT_EQ(0, setint(lfd, SOL_TCP, TCP_SAVE_SYN, 0));
+	c = new_sock(_metadata, self);
+	do_connect(_metadata, c, lport);
+	s = do_accept(_metadata, lfd);
+	len = sizeof(syn);
+	ASSERT_EQ(0, getsockopt(s, SOL_TCP, TCP_SAVED_SYN, syn, &len));
+	EXPECT_EQ(0U, len);
+	close(c);
+	close(s);
+	close(lfd);
+}
+
+/* The keepalive options work on a listener and pass to its children. */
+TEST_F(api, keepalive_on_listener)
+{
+	int lfd = new_listener(_metadata, self), c, s;
+
+	ASSERT_EQ(0, setint(lfd, SOL_TCP, TCP_KEEPIDLE, 33));
+	ASSERT_EQ(0, setint(lfd, SOL_TCP, TCP_KEEPINTVL, 7));
+	ASSERT_EQ(0, setint(lfd, SOL_TCP, TCP_KEEPCNT, 4));
+	EXPECT_EQ(33, getint(lfd, SOL_TCP, TCP_KEEPIDLE));
+	EXPECT_EQ(7, getint(lfd, SOL_TCP, TCP_KEEPINTVL));
+	EXPECT_EQ(4, getint(lfd, SOL_TCP, TCP_KEEPCNT));
+	c = new_sock(_metadata, self);
+	do_connect(_metadata, c, port_of(lfd));
+	s = do_accept(_metadata, lfd);
+	EXPECT_EQ(33, getint(s, SOL_TCP, TCP_KEEPIDLE));
+	EXPECT_EQ(7, getint(s, SOL_TCP, TCP_KEEPINTVL));
+	EXPECT_EQ(4, getint(s, SOL_TCP, TCP_KEEPCNT));
+	close(c);
+	close(s);
+	close(lfd);
+}
+
 /* ---------------------------------------------------------------- */
 /* SOL_SOCKET and SOL_IP                                            */
 /* ---------------------------------------------------------------- */
@@ -1617,6 +1745,25 @@ TEST_F(api, splice_from_socket)
 	close(p[0]);
 	close(p[1]);
 	close(c);
+	close(s);
+}
+
+/* splice() from a socket whose peer has closed: 0, as read() gives. */
+TEST_F(api, splice_at_eof)
+{
+	int c, s, p[2];
+
+	new_pair(_metadata, self, &c, &s);
+	ASSERT_EQ(0, pipe(p));
+	close(c);
+	ASSERT_TRUE(poll_wait(s, POLLRDHUP, POLLRDHUP, deadline_ms()) &
+		    POLLRDHUP);
+	EXPECT_EQ(0, splice(s, NULL, p[1], NULL, 4096, 0)) {
+		TH_LOG("splice: %s", strerror(errno));
+	}
+	EXPECT_EQ(0, splice(s, NULL, p[1], NULL, 4096, SPLICE_F_NONBLOCK));
+	close(p[0]);
+	close(p[1]);
 	close(s);
 }
 
