@@ -238,7 +238,7 @@ void xtcp_cong_init(struct sock *sk)
  */
 static u32 xtcp_current_ssthresh(const struct xtcp_sock *xs)
 {
-	if (xs->ca_state == XTCP_CA_RECOVERY)
+	if (xs->ca_state == XTCP_CA_RECOVERY || xs->ca_state == XTCP_CA_CWR)
 		return xs->snd_ssthresh;
 	return max(xs->snd_ssthresh, (xs->snd_cwnd >> 1) + (xs->snd_cwnd >> 2));
 }
@@ -359,17 +359,64 @@ void xtcp_cong_on_ack(struct sock *sk, u32 acked)
  * proportional rate reduction (xtcp_cwnd_reduction()), as Linux TCP's
  * tcp_init_cwnd_reduction().
  */
-void xtcp_cong_enter_recovery(struct sock *sk)
+/*
+ * The start of a cwnd reduction, for a loss or an ECN echo
+ * (tcp_init_cwnd_reduction()): ssthresh from the algorithm, and PRR
+ * counts from zero; the next new data tells the peer (CWR).
+ */
+static void xtcp_init_cwnd_reduction(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	xs->high_seq = xs->snd_nxt;
+	xs->snd_cwnd_cnt = 0;
 	xs->prior_cwnd = xs->snd_cwnd;
 	xs->prr_delivered = 0;
 	xs->prr_out = 0;
 	xs->snd_ssthresh = xs->cc->ssthresh(sk);
-	xs->snd_cwnd_cnt = 0;
+	if (xs->ecn_flags & XTCP_ECN_OK)
+		xs->ecn_flags |= XTCP_ECN_QUEUE_CWR;
+}
+
+/*
+ * Fast recovery begins. A reduction already running for an ECN echo
+ * goes on: one reduction per window (tcp_enter_recovery()).
+ */
+void xtcp_cong_enter_recovery(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->ca_state != XTCP_CA_CWR)
+		xtcp_init_cwnd_reduction(sk);
+	else
+		xs->high_seq = xs->snd_nxt;
 	xs->ca_state = XTCP_CA_RECOVERY;
-	xs->high_seq = xs->snd_nxt;
+}
+
+/*
+ * The peer echoed a congestion mark (ECE): cwnd comes down to ssthresh by
+ * proportional rate reduction over this window, as for a loss but
+ * without retransmitting (tcp_enter_cwr()).
+ */
+void xtcp_cong_enter_cwr(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->ca_state != XTCP_CA_OPEN)
+		return;
+	xtcp_init_cwnd_reduction(sk);
+	xs->ca_state = XTCP_CA_CWR;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ECNCWR);
+}
+
+/* The window of an ECN reduction is acknowledged (tcp_end_cwnd_reduction()). */
+void xtcp_cong_end_reduction(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->snd_ssthresh < TCP_INFINITE_SSTHRESH)
+		xs->snd_cwnd = xs->snd_ssthresh;
+	xs->ca_state = XTCP_CA_OPEN;
 }
 
 /*
@@ -427,6 +474,8 @@ void xtcp_cong_reduce(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	if (xs->ecn_flags & XTCP_ECN_OK)
+		xs->ecn_flags |= XTCP_ECN_QUEUE_CWR;
 	xs->snd_ssthresh = xs->cc->ssthresh(sk);
 	xs->snd_cwnd = max(xs->snd_ssthresh, 2U);
 	xs->snd_cwnd_cnt = 0;
@@ -440,6 +489,8 @@ void xtcp_cong_on_rto(struct sock *sk)
 	/* A time-out of a retransmission keeps the first reduction. */
 	if (xs->ca_state != XTCP_CA_LOSS || !xs->retransmits)
 		xs->snd_ssthresh = xs->cc->ssthresh(sk);
+	if (xs->ecn_flags & XTCP_ECN_OK)
+		xs->ecn_flags |= XTCP_ECN_QUEUE_CWR;
 	xs->snd_cwnd = 1;
 	xs->snd_cwnd_cnt = 0;
 	xs->ca_state = XTCP_CA_LOSS;

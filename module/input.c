@@ -152,7 +152,8 @@ static bool xtcp_our_fin_acked(const struct xtcp_sock *xs)
  * sacked_out and lost before the ACK; @una_advanced: it moved snd_una.
  */
 static void xtcp_recovery(struct sock *sk, u32 acked, bool dupack,
-			  u32 prior_sacked, u32 prior_lost, bool una_advanced)
+			  u32 prior_sacked, u32 prior_lost, bool una_advanced,
+			  bool ece)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool sack = xs->rx_opt.sack_ok, rack = xtcp_rack_enabled(sk);
@@ -168,11 +169,23 @@ static void xtcp_recovery(struct sock *sk, u32 acked, bool dupack,
 		xtcp_rack_mark_lost(sk);
 
 	switch (xs->ca_state) {
+	case XTCP_CA_CWR:
+		/*
+		 * Held until something above high_seq is acknowledged, so
+		 * that our CWR reached the peer (tcp_fastretrans_alert()).
+		 */
+		if (after(xs->snd_una, xs->high_seq))
+			xtcp_cong_end_reduction(sk);
+		fallthrough;
 	case XTCP_CA_OPEN:
 		if (rack ? !xs->lost_out :
 		    xs->dupacks < XTCP_DUPTHRESH &&
-		    !(sack && xs->sacked_out >= XTCP_DUPTHRESH))
+		    !(sack && xs->sacked_out >= XTCP_DUPTHRESH)) {
+			/* An ECN echo: one reduction per window. */
+			if (ece)
+				xtcp_cong_enter_cwr(sk);
 			break;
+		}
 		xtcp_enter_recovery(sk);
 		if (!rack)
 			xtcp_mark_lost(sk);
@@ -195,7 +208,7 @@ static void xtcp_recovery(struct sock *sk, u32 acked, bool dupack,
 	 * Delivered: acknowledged or SACKed by this ACK, less what was
 	 * SACKed before and is acknowledged now (Reno: what dupacks count).
 	 */
-	if (xs->ca_state == XTCP_CA_RECOVERY)
+	if (xs->ca_state == XTCP_CA_RECOVERY || xs->ca_state == XTCP_CA_CWR)
 		xtcp_cwnd_reduction(sk, (int)(acked + xs->sacked_out -
 					      prior_sacked),
 				    xs->lost - prior_lost, una_advanced);
@@ -214,6 +227,8 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	u32 ack = cb->ack_seq, acked = 0, prior_sacked = xs->sacked_out;
 	u32 prior_lost = xs->lost;
 	bool dupack = false, dsack = false;
+	/* An ECN echo (tcp_ecn_rcv_ecn_echo()). */
+	bool ece = (xs->ecn_flags & XTCP_ECN_OK) && th->ece && !th->syn;
 
 	if (before(ack, xs->snd_una)) {
 		/*
@@ -240,7 +255,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 			if (xs->ca_state != XTCP_CA_OPEN || xs->sacked_out ||
 			    xs->lost_out)
 				xtcp_recovery(sk, 0, false, prior_sacked,
-					      prior_lost, false);
+					      prior_lost, false, false);
 		}
 		return true;
 	}
@@ -299,16 +314,52 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		xtcp_tlp_ack(sk, ack, dsack,
 			     !acked && cb->end_seq == cb->seq &&
 			     xs->sacked_out == prior_sacked);
+	/*
+	 * The peer entered CWR: no more ECE from us; data that says so is
+	 * ACKed at once, since its cwnd may be small (tcp_ecn_accept_cwr()).
+	 */
+	if (th->cwr) {
+		xs->ecn_flags &= ~XTCP_ECN_DEMAND_CWR;
+		if (cb->seq != cb->end_seq)
+			xs->quickack = max_t(u8, xs->quickack, 1);
+	}
 	if (xs->ca_state != XTCP_CA_OPEN || dupack || xs->sacked_out ||
-	    xs->lost_out)
+	    xs->lost_out || ece)
 		xtcp_recovery(sk, acked, dupack, prior_sacked, prior_lost,
-			      acked > 0);
-	if (xs->ca_state != XTCP_CA_RECOVERY)
+			      acked > 0, ece);
+	if (xs->ca_state != XTCP_CA_RECOVERY && xs->ca_state != XTCP_CA_CWR)
 		xtcp_cong_on_ack(sk, acked);
 	xtcp_update_pacing_rate(sk);
 	if (acked)
 		xtcp_tlp_schedule(sk);
 	return true;
+}
+
+/*
+ * RFC 3168 6.1.3 (tcp_ecn_check_ce()): data the network marked CE is
+ * echoed with ECE on every ACK until the peer's CWR, and ACKed at once;
+ * data without ECT after ECT data is likely a retransmission: ACK soon.
+ */
+static void xtcp_ecn_check_ce(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!(xs->ecn_flags & XTCP_ECN_OK))
+		return;
+	switch (ipv4_get_dsfield(ip_hdr(skb)) & INET_ECN_MASK) {
+	case INET_ECN_NOT_ECT:
+		if (xs->ecn_flags & XTCP_ECN_SEEN)
+			xs->quickack = max_t(u8, xs->quickack, 2);
+		return;
+	case INET_ECN_CE:
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ECNCERECV);
+		if (!(xs->ecn_flags & XTCP_ECN_DEMAND_CWR)) {
+			xs->quickack = max_t(u8, xs->quickack, 2);
+			xs->ecn_flags |= XTCP_ECN_DEMAND_CWR;
+		}
+		break;
+	}
+	xs->ecn_flags |= XTCP_ECN_SEEN;
 }
 
 /* What a segment's payload did to the receive side. */
@@ -377,8 +428,10 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	/* A GSO skb (veth, loopback) stands for segments of gso_size. */
 	xs->rcv_mss = max_t(u16, xs->rcv_mss,
 			    min_t(u32, skb_shinfo(skb)->gso_size ? : len, 65535));
-	if (len)
+	if (len) {
 		xs->data_segs_in += skb_shinfo(skb)->gso_segs ? : 1;
+		xtcp_ecn_check_ce(sk, skb);
+	}
 	xs->last_data_recv = jiffies;
 	__skb_pull(skb, tcp_hdr(skb)->doff * 4);
 	skb_dst_drop(skb);
@@ -562,6 +615,14 @@ static void xtcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 
 	xtcp_parse_options(th, &peer, true);
+	/*
+	 * ECN holds if the SYN-ACK has ECE without CWR
+	 * (tcp_ecn_rcv_synack()), or a crossing SYN has both
+	 * (tcp_ecn_rcv_syn()).
+	 */
+	if ((xs->ecn_flags & XTCP_ECN_OK) &&
+	    (!th->ece || th->cwr != !th->ack))
+		xs->ecn_flags &= ~XTCP_ECN_OK;
 	xs->irs = cb->seq;
 	xs->rcv_nxt = cb->seq + 1;
 	xs->rcv_wup = xs->rcv_nxt;
@@ -586,6 +647,14 @@ static void xtcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 		xtcp_push_pending(sk);
 	} else {
 		/* Simultaneous open: our SYN goes out again as a SYN-ACK. */
+		struct sk_buff *syn = xtcp_rtx_head(sk);
+
+		/* It says ECE if ECN holds, never CWR (tcp_ecn_send_synack()). */
+		if (syn) {
+			XTCP_SKB_CB(syn)->tcp_flags &= ~TCPHDR_CWR;
+			if (!(xs->ecn_flags & XTCP_ECN_OK))
+				XTCP_SKB_CB(syn)->tcp_flags &= ~TCPHDR_ECE;
+		}
 		xtcp_set_state(sk, TCP_SYN_RECV);
 		xtcp_retransmit_head(sk);
 		xtcp_timer_rearm_rtx(sk);

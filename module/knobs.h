@@ -267,6 +267,26 @@ XTCP_KNOB(dsack, 1, 0, 1)
 XTCP_KNOB(window_scaling, 1, 0, 1)
 
 /*
+ * Explicit Congestion Notification (RFC 3168), as net.ipv4.tcp_ecn: 0
+ * off; 1 asked for on every connect() (a SYN with ECE and CWR) and
+ * granted to a peer that asks; 2 (the default) granted to a peer that
+ * asks, not asked for. On a connection with ECN, new data leaves with
+ * ECT(0) (never pure ACKs or retransmissions); a segment the network
+ * marked CE is echoed with ECE on every ACK until the peer's CWR; an ECE
+ * brings cwnd down once per window (CWR state, proportional rate
+ * reduction to ssthresh) and the next new data carries CWR. EcnCeRecv and
+ * EcnCwr count the two ends.
+ */
+XTCP_KNOB(ecn, 2, 0, 2)
+
+/*
+ * RFC 3168 section 6.1.1.1 fallback, as net.ipv4.tcp_ecn_fallback: with
+ * 1, a SYN sent again goes without ECE and CWR, in case a middlebox drops
+ * SYNs that ask for ECN.
+ */
+XTCP_KNOB(ecn_fallback, 1, 0, 1)
+
+/*
  * RFC 2861 / RFC 7661 congestion window after idle: with 1, a connection
  * that sent nothing for longer than its RTO restarts from the initial
  * window (halving cwnd once for each RTO idle, as tcp_cwnd_restart()),

@@ -141,6 +141,14 @@ static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
 		xs->rx_opt.tstamp_ok = 0;
 	} else {
 		xtcp_set_offers(child);
+		/*
+		 * A SYN with ECE and CWR asks for ECN; granted unless the
+		 * knob is 0, or the SYN itself is ECT, which no sender does
+		 * (tcp_ecn_create_request()).
+		 */
+		if (th->ece && th->cwr && xtcp_knob(net, XTCP_KNOB_ecn) &&
+		    (INET_ECN_is_not_ect(ipv4_get_dsfield(iph)) || th->res1))
+			xs->ecn_flags = XTCP_ECN_OK;
 	}
 	xtcp_negotiate(child, peer);
 	xs->rcv_wnd = min_t(u32, READ_ONCE(child->sk_rcvbuf) / 2, 65535U);

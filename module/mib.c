@@ -198,6 +198,13 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	 */
 	SNMP_MIB_ITEM("AckSkippedFinWait2", XTCP_MIB_ACKSKIPPEDFINWAIT2),
 	/*
+	 * Segments with data that came marked CE (RFC 3168) on a connection
+	 * with ECN: the congestion the network saw, echoed with ECE.
+	 */
+	SNMP_MIB_ITEM("EcnCeRecv", XTCP_MIB_ECNCERECV),
+	/* cwnd reductions for an ECN echo (the CWR state). */
+	SNMP_MIB_ITEM("EcnCwr", XTCP_MIB_ECNCWR),
+	/*
 	 * Segments with data dropped because our receive window was zero
 	 * (answered with an ACK that shows the window).
 	 */

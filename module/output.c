@@ -187,6 +187,33 @@ static bool xtcp_dev_hw_csum(struct sock *sk)
 	return dst && dst->dev && (dst->dev->features & NETIF_F_HW_CSUM);
 }
 
+/*
+ * ECN on an outgoing segment (tcp_ecn_send()): new data leaves ECT(0),
+ * with CWR once after a reduction; pure ACKs and retransmissions leave
+ * Not-ECT (RFC 3168 6.1.5, 6.1.6); every segment carries ECE while the
+ * peer must hear of a CE mark. The socket's TOS takes the ECN field to
+ * IPv4, as INET_ECN_xmit() does for TCP.
+ */
+static u8 xtcp_ecn_send(struct sock *sk, u32 len, u32 seq, u8 flags)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!(xs->ecn_flags & XTCP_ECN_OK) || (flags & TCPHDR_SYN))
+		return flags;
+	if (len && !before(seq, xs->snd_nxt)) {
+		INET_ECN_xmit(sk);
+		if (xs->ecn_flags & XTCP_ECN_QUEUE_CWR) {
+			xs->ecn_flags &= ~XTCP_ECN_QUEUE_CWR;
+			flags |= TCPHDR_CWR;
+		}
+	} else {
+		INET_ECN_dontxmit(sk);
+	}
+	if (xs->ecn_flags & XTCP_ECN_DEMAND_CWR)
+		flags |= TCPHDR_ECE;
+	return flags;
+}
+
 static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -216,6 +243,7 @@ static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 	optlen = xtcp_options_size(xs, flags, sacks, nsacks);
 	hlen = sizeof(struct tcphdr) + optlen;
 
+	flags = xtcp_ecn_send(sk, len, seq, flags);
 	th = skb_push(skb, hlen);
 	skb_reset_transport_header(skb);
 	memset(th, 0, sizeof(*th));
@@ -293,7 +321,8 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb)
 	if (!skb)
 		return -ENOBUFS;
 	cb->when = jiffies;
-	if (xtcp_sk(sk)->ca_state == XTCP_CA_RECOVERY)
+	if (xtcp_sk(sk)->ca_state == XTCP_CA_RECOVERY ||
+	    xtcp_sk(sk)->ca_state == XTCP_CA_CWR)
 		xtcp_sk(sk)->prr_out += xtcp_skb_pcount(oskb);
 	/* RACK's clock (rack.c) is the original's; the clone leaves bare. */
 	oskb->tstamp = ktime_get_ns();
@@ -798,6 +827,10 @@ int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 segs)
 	} else {
 		xtcp_retrans_collapse_fin(sk, skb, mss);
 	}
+	/* RFC 3168 6.1.1.1: a SYN again goes without asking for ECN. */
+	if ((XTCP_SKB_CB(skb)->tcp_flags & XTCP_SYN_ECN) == XTCP_SYN_ECN &&
+	    xtcp_knob(sock_net(sk), XTCP_KNOB_ecn_fallback))
+		XTCP_SKB_CB(skb)->tcp_flags &= ~(TCPHDR_ECE | TCPHDR_CWR);
 	XTCP_SKB_CB(skb)->retransmitted = 1;
 	xs->total_retrans += xtcp_skb_pcount(skb);
 	xs->bytes_retrans += skb->len;
@@ -820,9 +853,18 @@ void xtcp_retransmit_head(struct sock *sk)
 /* Active open: queue and send the SYN. */
 int xtcp_connect_send_syn(struct sock *sk)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u8 flags = TCPHDR_SYN;
 	int err;
 
-	err = xtcp_queue_ctl(sk, TCPHDR_SYN, sk->sk_allocation);
+	/* ecn 1: ask for ECN (tcp_ecn_send_syn()). */
+	xs->ecn_flags = 0;
+	INET_ECN_dontxmit(sk);
+	if (xtcp_knob(sock_net(sk), XTCP_KNOB_ecn) == 1) {
+		xs->ecn_flags = XTCP_ECN_OK;
+		flags |= TCPHDR_ECE | TCPHDR_CWR;
+	}
+	err = xtcp_queue_ctl(sk, flags, sk->sk_allocation);
 	if (err)
 		return err;
 	xtcp_push_pending(sk);
@@ -832,7 +874,8 @@ int xtcp_connect_send_syn(struct sock *sk)
 /* Passive open or simultaneous open: queue and send the SYN-ACK. */
 int xtcp_send_synack(struct sock *sk)
 {
-	int err = xtcp_queue_ctl(sk, TCPHDR_SYN | TCPHDR_ACK, GFP_ATOMIC);
+	u8 ece = xtcp_sk(sk)->ecn_flags & XTCP_ECN_OK ? TCPHDR_ECE : 0;
+	int err = xtcp_queue_ctl(sk, TCPHDR_SYN | TCPHDR_ACK | ece, GFP_ATOMIC);
 
 	if (err)
 		return err;

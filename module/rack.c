@@ -76,7 +76,7 @@ void xtcp_rack_advance(struct sock *sk, const struct sk_buff *skb)
 /* RFC 8985 6.2 step 4, without the D-SACK driven growth. */
 static u32 xtcp_rack_reo_wnd(const struct xtcp_sock *xs)
 {
-	if (!xs->rack_reord && (xs->ca_state != XTCP_CA_OPEN ||
+	if (!xs->rack_reord && (xs->ca_state >= XTCP_CA_RECOVERY ||
 				xs->sacked_out >= XTCP_DUPTHRESH))
 		return 0;
 	return min(xs->rtt_min / 4, xs->srtt_us >> 3);
@@ -182,7 +182,7 @@ void xtcp_tlp_schedule(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 pto;
 
-	if (!xs->rx_opt.sack_ok || xs->ca_state != XTCP_CA_OPEN ||
+	if (!xs->rx_opt.sack_ok || xs->ca_state >= XTCP_CA_RECOVERY ||
 	    !xs->packets_out || xs->tlp_high_seq ||
 	    ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV |
 				    TCPF_CLOSE | TCPF_LISTEN)) ||
@@ -228,7 +228,7 @@ void xtcp_tlp_probe(struct sock *sk)
 
 	/* Recovery started since it was armed: the RTO takes over. */
 	if (xs->tlp_high_seq || !xs->packets_out ||
-	    xs->ca_state != XTCP_CA_OPEN)
+	    xs->ca_state >= XTCP_CA_RECOVERY)
 		goto rearm;
 	if (xtcp_send_new_segment(sk)) {
 		xs->tlp_retrans = false;

@@ -122,6 +122,8 @@ enum xtcp_mib_field {
 	XTCP_MIB_ACKSKIPPEDSEQ,
 	XTCP_MIB_ACKSKIPPEDTIMEWAIT,
 	XTCP_MIB_ACKSKIPPEDFINWAIT2,
+	XTCP_MIB_ECNCERECV,
+	XTCP_MIB_ECNCWR,
 	XTCP_MIB_ACKSKIPPEDCHALLENGE,
 	XTCP_MIB_ZEROWINDOWDROP,
 	XTCP_MIB_MINTTLDROP,
@@ -246,9 +248,18 @@ struct xtcp_cong_ops;
 /* Congestion state, as Linux's TCP_CA_* (TCP_INFO's tcpi_ca_state). */
 enum xtcp_ca_state {
 	XTCP_CA_OPEN = 0,
+	XTCP_CA_CWR = 2,	/* reducing cwnd for an ECN echo */
 	XTCP_CA_RECOVERY = 3,
 	XTCP_CA_LOSS = 4,
 };
+
+/* ECN state (RFC 3168), as Linux's TCP_ECN_* (xtcp_sock.ecn_flags). */
+#define XTCP_ECN_OK		1	/* both ends agreed on ECN */
+#define XTCP_ECN_QUEUE_CWR	2	/* CWR on the next new data */
+#define XTCP_ECN_DEMAND_CWR	4	/* ECE on every ACK until CWR */
+#define XTCP_ECN_SEEN		8	/* an ECT segment came */
+
+#define XTCP_SYN_ECN	(TCPHDR_SYN | TCPHDR_ECE | TCPHDR_CWR)
 
 /* Nagle modes, as Linux's TCP_NAGLE_* (xtcp_sock.nonagle). */
 #define XTCP_NAGLE_OFF		1	/* TCP_NODELAY */
@@ -394,6 +405,7 @@ struct xtcp_sock {
 	bool is_cwnd_limited;
 	u32 max_packets_out;
 	u32 cwnd_usage_seq;
+	u8 ecn_flags;		/* XTCP_ECN_* (RFC 3168, input.c, output.c) */
 	/*
 	 * RFC 2861 (slow_start_after_idle): the most packets out while cwnd
 	 * was not all used, and since when (jiffies) it was not.
@@ -670,6 +682,8 @@ void xtcp_cwnd_reduction(struct sock *sk, int delivered, int newly_lost,
 void xtcp_cong_exit_recovery(struct sock *sk);
 void xtcp_cong_on_rto(struct sock *sk);
 void xtcp_cong_reduce(struct sock *sk);
+void xtcp_cong_enter_cwr(struct sock *sk);
+void xtcp_cong_end_reduction(struct sock *sk);
 
 /* rack.c: RACK-TLP (RFC 8985). */
 bool xtcp_rack_enabled(const struct sock *sk);

@@ -13,6 +13,22 @@ xtcp_restore
 trap 'ip netns del xtcp-knobs 2>/dev/null; xtcp_restore' EXIT
 
 params=/sys/module/xtcp/parameters
+
+# check_new_netns NAME NOW OTHER: a new namespace starts from the initial
+# namespace's value NOW, and a write of OTHER there stays there.
+check_new_netns()
+{
+	local name=$1 now=$2 other=$3 v sys=/proc/sys/net/xtcp/$1
+
+	ip netns add xtcp-knobs
+	v=$(ip netns exec xtcp-knobs cat "$sys")
+	[ "$v" = "$now" ] || fail "$name: new namespace got $v, not $now"
+	ip netns exec xtcp-knobs sh -c "echo $other > $sys" ||
+		fail "$name: write in a namespace"
+	[ "$(cat "$sys")" = "$now" ] || fail "$name: a namespace's write leaked out"
+	ip netns del xtcp-knobs
+}
+
 n=0
 named=()
 while IFS= read -r line; do
@@ -52,15 +68,7 @@ while IFS= read -r line; do
 	echo "$max" > "$params/$name" || fail "$name: sysfs refused max $max"
 	[ "$(cat "$sys")" = "$max" ] || fail "$name: sysctl does not follow sysfs"
 
-	# A new namespace starts from the initial namespace's value and
-	# changes on its own.
-	ip netns add xtcp-knobs
-	v=$(ip netns exec xtcp-knobs cat "$sys")
-	[ "$v" = "$max" ] || fail "$name: new namespace got $v, not $max"
-	ip netns exec xtcp-knobs sh -c "echo $min > $sys" ||
-		fail "$name: write in a namespace"
-	[ "$(cat "$sys")" = "$max" ] || fail "$name: a namespace's write leaked out"
-	ip netns del xtcp-knobs
+	check_new_netns "$name" "$max" "$min"
 	echo "$def" > "$sys"
 done < <(modinfo -F parm "$XTCP_KO")
 [ "$n" -ge 18 ] && pass "$n knobs: defaults, ranges, both views, namespaces" ||
@@ -108,13 +116,7 @@ for line in "${named[@]}"; do
 			fail "$name: sysfs accepted '$bad'"
 		[ "$(cat "$sys")" = "$last" ] || fail "$name: a refused write changed it"
 	done
-	ip netns add xtcp-knobs
-	v=$(ip netns exec xtcp-knobs cat "$sys")
-	[ "$v" = "$last" ] || fail "$name: new namespace got $v, not $last"
-	ip netns exec xtcp-knobs sh -c "echo $def > $sys" ||
-		fail "$name: write in a namespace"
-	[ "$(cat "$sys")" = "$last" ] || fail "$name: a namespace's write leaked out"
-	ip netns del xtcp-knobs
+	check_new_netns "$name" "$last" "$def"
 	echo "$def" > "$sys"
 	pass "$name: one of '$names' in both views, ENOENT for others, available_$name"
 done

@@ -174,17 +174,21 @@ def tlp_probes_the_fin(peer):
     knob("tlp", 1)
     knob("rto_min_ms", 5000)
     knob("rto_initial_ms", 5000)
-    c = P.active_open(peer, sack=True)
+    # A 100 ms handshake: two SRTTs leave time to shut down after the
+    # data before a probe for the data alone is due.
+    lfd, lport = listener()
+    c = slow_passive_open(peer, lfd, lport)
     mss = 1460
     data = bytes(range(256)) * 12
+    # Counted before anything leaves: the probe follows the FIN within
+    # two SRTTs, sooner than a slow kernel reads the counters, and
+    # nothing may stand between the data and shutdown() either.
+    before = counters()
     os.write(c.fd, data[:2 * mss])
     for k in range(2):
         s = c.expect(ACK, seq=c.iss + 1 + k * mss)
         check(s.payload == data[k * mss:(k + 1) * mss],
               "segment %d: %r" % (k, s))
-    # Counted before the FIN leaves: the probe follows it within two
-    # SRTTs, sooner than a slow kernel reads the counters.
-    before = counters()
     P.xshutdown(c.fd, 1)
     c.expect(FIN | ACK, seq=c.iss + 1 + 2 * mss)
     check(c.state() == STATES["FIN_WAIT1"], "not in FIN_WAIT1")

@@ -373,6 +373,15 @@ static int do_accept(struct __test_metadata *_metadata, int lfd)
 	return fd;
 }
 
+/* A new client connected to @lfd (in *@cfd), and its accepted peer. */
+static int connect_accept(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(api) *self, int lfd, int *cfd)
+{
+	*cfd = new_sock(_metadata, self);
+	do_connect(_metadata, *cfd, port_of(lfd));
+	return do_accept(_metadata, lfd);
+}
+
 /* A connected pair from a listener that is closed again. */
 static void new_pair(struct __test_metadata *_metadata, FIXTURE_DATA(api) *self,
 		     int *cfd, int *sfd)
@@ -1024,9 +1033,7 @@ TEST_F(api, saved_syn)
 	EXPECT_EQ(EINVAL, setint(lfd, SOL_TCP, TCP_SAVE_SYN, 3));
 	ASSERT_EQ(0, setint(lfd, SOL_TCP, TCP_SAVE_SYN, 1));
 	EXPECT_EQ(1, getint(lfd, SOL_TCP, TCP_SAVE_SYN));
-	c = new_sock(_metadata, self);
-	do_connect(_metadata, c, lport);
-	s = do_accept(_metadata, lfd);
+	s = connect_accept(_metadata, self, lfd, &c);
 
 	len = 10;
 	EXPECT_EQ(-1, getsockopt(s, SOL_TCP, TCP_SAVED_SYN, syn, &len));
@@ -1050,9 +1057,7 @@ TEST_F(api, saved_syn)
 
 	/* Without TCP_SAVE_SYN nothing is kept. */
 	ASSERT_EQ(0, setint(lfd, SOL_TCP, TCP_SAVE_SYN, 0));
-	c = new_sock(_metadata, self);
-	do_connect(_metadata, c, lport);
-	s = do_accept(_metadata, lfd);
+	s = connect_accept(_metadata, self, lfd, &c);
 	len = sizeof(syn);
 	ASSERT_EQ(0, getsockopt(s, SOL_TCP, TCP_SAVED_SYN, syn, &len));
 	EXPECT_EQ(0U, len);
@@ -1072,9 +1077,7 @@ TEST_F(api, keepalive_on_listener)
 	EXPECT_EQ(33, getint(lfd, SOL_TCP, TCP_KEEPIDLE));
 	EXPECT_EQ(7, getint(lfd, SOL_TCP, TCP_KEEPINTVL));
 	EXPECT_EQ(4, getint(lfd, SOL_TCP, TCP_KEEPCNT));
-	c = new_sock(_metadata, self);
-	do_connect(_metadata, c, port_of(lfd));
-	s = do_accept(_metadata, lfd);
+	s = connect_accept(_metadata, self, lfd, &c);
 	EXPECT_EQ(33, getint(s, SOL_TCP, TCP_KEEPIDLE));
 	EXPECT_EQ(7, getint(s, SOL_TCP, TCP_KEEPINTVL));
 	EXPECT_EQ(4, getint(s, SOL_TCP, TCP_KEEPCNT));

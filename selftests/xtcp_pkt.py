@@ -32,7 +32,10 @@ LOCAL = "192.0.2.1"
 PEER = "192.0.2.2"
 
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
-FLAG_NAMES = [(SYN, "S"), (FIN, "F"), (RST, "R"), (PSH, "P"), (ACK, ".")]
+ECE, CWR = 0x40, 0x80
+# As tcpdump prints them ("E" ECE, "W" CWR).
+FLAG_NAMES = [(SYN, "S"), (FIN, "F"), (RST, "R"), (PSH, "P"), (ECE, "E"),
+              (CWR, "W"), (ACK, ".")]
 
 STATES = {"ESTABLISHED": 0x01, "SYN_SENT": 0x02, "SYN_RECV": 0x03,
           "FIN_WAIT1": 0x04, "FIN_WAIT2": 0x05, "TIME_WAIT": 0x06,
@@ -192,6 +195,7 @@ class Seg:
 
     def __init__(self, raw):
         ihl = (raw[0] & 0xF) * 4
+        self.tos = raw[1]
         self.proto = raw[9]
         self.src = ntoa(raw[12:16])
         self.dst = ntoa(raw[16:20])
@@ -213,7 +217,7 @@ class Seg:
 
 
 def build(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"",
-          payload=b"", proto=None, bad_csum=False, ttl=64):
+          payload=b"", proto=None, bad_csum=False, ttl=64, tos=0):
     proto = IPPROTO if proto is None else proto
     while len(opts) % 4:
         opts += b"\1"
@@ -224,7 +228,7 @@ def build(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"",
     pseudo = aton(src) + aton(dst) + struct.pack("!BBH", 0, proto, len(t))
     c = csum(pseudo + t) ^ (0x5555 if bad_csum else 0)
     t = t[:16] + struct.pack("!H", c) + t[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(t), 0, 0x4000, ttl,
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + len(t), 0, 0x4000, ttl,
                      proto, 0, aton(src), aton(dst))
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
     return ip + t
@@ -303,6 +307,7 @@ def getsockopt_int(fd, level, opt):
 
 # struct tcp_info of Linux 6.1: name -> (offset, struct format).
 TCP_INFO_FIELDS = {"state": (0, "B"), "ca_state": (1, "B"),
+                   "options": (5, "B"),
                    "retransmits": (2, "B"), "backoff": (4, "B"),
                    "rto": (8, "I"), "snd_mss": (16, "I"),
                    "unacked": (24, "I"), "lost": (32, "I"),
@@ -370,7 +375,8 @@ TCP_KNOBS = {"fin_timeout": "tcp_fin_timeout",
              "notsent_lowat": "tcp_notsent_lowat",
              "timestamps": "tcp_timestamps", "sack": "tcp_sack",
              "dsack": "tcp_dsack", "window_scaling": "tcp_window_scaling",
-             "slow_start_after_idle": "tcp_slow_start_after_idle"}
+             "slow_start_after_idle": "tcp_slow_start_after_idle",
+             "ecn": "tcp_ecn", "ecn_fallback": "tcp_ecn_fallback"}
 
 # Baseline: xtcp counter names and where kernel TCP counts the same.
 TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
@@ -627,14 +633,15 @@ def active_open(peer, knobs_ok=True, ts=False, nonblock=True, sack=False,
     return c
 
 
-def start_connect(peer, nonblock=True):
-    """Non-blocking connect(); returns a Conn in SYN_SENT with the SYN."""
+def start_connect(peer, nonblock=True, flags=SYN):
+    """Non-blocking connect(); returns a Conn in SYN_SENT with the SYN,
+    whose flags must be @flags (SYN|ECE|CWR when it asks for ECN)."""
     fd = xsocket(nonblock=nonblock)
     peer.port += 1
     err = xconnect(fd, PEER, peer.port)
     check(err == errno.EINPROGRESS, "connect: expected EINPROGRESS, got %s"
           % errno.errorcode.get(err, err))
-    syn = peer.expect(SYN, dport=peer.port)
+    syn = peer.expect(flags, dport=peer.port)
     lport = xname(fd)[1]
     c = Conn(peer, fd, lport, peer.port, syn.seq, 7000000)
     c.syn = syn
