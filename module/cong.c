@@ -369,6 +369,7 @@ static void xtcp_init_cwnd_reduction(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->high_seq = xs->snd_nxt;
+	xs->tlp_high_seq = 0;
 	xs->snd_cwnd_cnt = 0;
 	xs->prior_cwnd = xs->snd_cwnd;
 	xs->prr_delivered = 0;
@@ -388,8 +389,6 @@ void xtcp_cong_enter_recovery(struct sock *sk)
 
 	if (xs->ca_state != XTCP_CA_CWR)
 		xtcp_init_cwnd_reduction(sk);
-	else
-		xs->high_seq = xs->snd_nxt;
 	xs->ca_state = XTCP_CA_RECOVERY;
 }
 
@@ -414,8 +413,10 @@ void xtcp_cong_end_reduction(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xs->snd_ssthresh < TCP_INFINITE_SSTHRESH)
+	if (xs->snd_ssthresh < TCP_INFINITE_SSTHRESH) {
 		xs->snd_cwnd = xs->snd_ssthresh;
+		xs->snd_cwnd_stamp = jiffies;
+	}
 	xs->ca_state = XTCP_CA_OPEN;
 }
 
@@ -478,6 +479,9 @@ void xtcp_cong_reduce(struct sock *sk)
 		xs->ecn_flags |= XTCP_ECN_QUEUE_CWR;
 	xs->snd_ssthresh = xs->cc->ssthresh(sk);
 	xs->snd_cwnd = max(xs->snd_ssthresh, 2U);
+	/* Linux passes through CWR and ends it at once. */
+	if (xs->ca_state == XTCP_CA_CWR)
+		xs->ca_state = XTCP_CA_OPEN;
 	xs->snd_cwnd_cnt = 0;
 }
 
@@ -486,8 +490,15 @@ void xtcp_cong_on_rto(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	/* A time-out of a retransmission keeps the first reduction. */
-	if (xs->ca_state != XTCP_CA_LOSS || !xs->retransmits)
+	/*
+	 * ssthresh comes down unless a reduction of this window already
+	 * brought it down: in recovery or CWR with high_seq not yet
+	 * acknowledged, or at a time-out of a retransmission
+	 * (tcp_enter_loss()).
+	 */
+	if (xs->ca_state == XTCP_CA_OPEN ||
+	    !after(xs->high_seq, xs->snd_una) ||
+	    (xs->ca_state == XTCP_CA_LOSS && !xs->retransmits))
 		xs->snd_ssthresh = xs->cc->ssthresh(sk);
 	if (xs->ecn_flags & XTCP_ECN_OK)
 		xs->ecn_flags |= XTCP_ECN_QUEUE_CWR;

@@ -225,7 +225,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	const struct tcphdr *th = tcp_hdr(skb);
 	u32 ack = cb->ack_seq, acked = 0, prior_sacked = xs->sacked_out;
-	u32 prior_lost = xs->lost;
+	u32 prior_lost = xs->lost, prior_packets = xs->packets_out;
 	bool dupack = false, dsack = false;
 	/* An ECN echo (tcp_ecn_rcv_ecn_echo()). */
 	bool ece = (xs->ecn_flags & XTCP_ECN_OK) && th->ece && !th->syn;
@@ -301,8 +301,12 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	    (xs->snd_wl1 == cb->seq && !before(ack, xs->snd_wl2))) {
 		u32 nwin = ntohs(th->window) << xs->rx_opt.snd_wscale;
 
-		/* A window that opens after a long wait may restart cwnd. */
-		if (nwin != xs->snd_wnd && xtcp_send_head(sk))
+		/*
+		 * A window that opens after a long wait may restart cwnd;
+		 * not if this ACK found anything in flight (Linux checks
+		 * before it cleans the retransmission queue).
+		 */
+		if (nwin != xs->snd_wnd && xtcp_send_head(sk) && !prior_packets)
 			xtcp_cwnd_restart_check(sk);
 		xs->snd_wnd = nwin;
 		xs->snd_wl1 = cb->seq;
@@ -723,6 +727,25 @@ static void xtcp_rcv_rst(struct sock *sk, struct sk_buff *skb)
  * silently. Returns false for the FIN at rcv_nxt, which the state
  * machine takes into TIME_WAIT.
  */
+/*
+ * PAWS as a TIME_WAIT socket applies it (tcp_paws_reject()): no
+ * exemption for old duplicate ACKs; a RST only once ts_recent is older
+ * than TCP_PAWS_MSL.
+ */
+static bool xtcp_tw_paws_reject(const struct xtcp_sock *xs,
+				const struct tcphdr *th)
+{
+	const struct xtcp_options *o = &xs->rx_opt;
+	u32 now = ktime_get_seconds();
+
+	if (!o->tstamp_ok || !o->saw_tstamp || !xs->ts_recent ||
+	    (s32)(xs->ts_recent - o->rcv_tsval) <= 0 ||
+	    !time_before32(now, xs->ts_recent_stamp + TCP_PAWS_24DAYS))
+		return false;
+	return !(th->rst &&
+		 !time_before32(now, xs->ts_recent_stamp + TCP_PAWS_MSL));
+}
+
 static bool xtcp_orphan_fin_wait2_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -732,7 +755,7 @@ static bool xtcp_orphan_fin_wait2_rcv(struct sock *sk, struct sk_buff *skb)
 	u32 right = xs->rcv_nxt + xs->rcv_wnd;
 
 	/* tcp_in_window() against [rcv_nxt, rcv_nxt + rcv_wnd]. */
-	if (xtcp_paws_reject(xs, cb, th) ||
+	if (xtcp_tw_paws_reject(xs, th) ||
 	    !(cb->seq == xs->rcv_nxt ||
 	      (after(cb->end_seq, xs->rcv_nxt) && before(cb->seq, right)) ||
 	      (cb->seq == right && cb->seq == cb->end_seq))) {

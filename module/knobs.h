@@ -35,6 +35,9 @@ XTCP_KNOB(msl_ms, 30000, 1, 3600000)
  * FIN_WAIT_2 waiting for the peer's FIN before it is dropped, silently
  * (FinWait2Timeout counts it); never less than 3.5 RTOs. Like Linux TCP's
  * tcp_fin_timeout (tcp_fin_time()), this is not the TIME_WAIT length.
+ * Meanwhile the orphan answers segments as Linux's FIN_WAIT2 TIME_WAIT
+ * socket does; above 60 s Linux keeps a full socket for the part beyond
+ * 60 s, xtcp applies those rules throughout.
  */
 XTCP_KNOB(fin_timeout, 60, 1, 3600)
 

@@ -37,6 +37,7 @@ static void xtcp_inherit_settings(struct sock *child, const struct sock *sk)
 	xs->user_timeout = lxs->user_timeout;
 	xs->notsent_lowat = lxs->notsent_lowat;
 	xs->recvmsg_inq = lxs->recvmsg_inq;
+	xs->save_syn = lxs->save_syn;
 	xs->cc = lxs->cc;
 	xs->cc->init(child);
 }

@@ -462,8 +462,17 @@ static void xtcp_rtx_timeout(struct sock *sk)
 	xs->tlp_high_seq = 0;
 
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUTS);
-	if (!xs->retrans_stamp)
-		xs->retrans_stamp = XTCP_SKB_CB(skb)->when ? : jiffies;
+	if (!xs->retrans_stamp) {
+		u32 when = XTCP_SKB_CB(skb)->when;
+
+		/*
+		 * when holds 32 bits of jiffies, which pass 2^32 five
+		 * minutes after boot: widen it to the time it stands for,
+		 * or every later time-out would find 2^32 jiffies gone.
+		 */
+		xs->retrans_stamp = when ? jiffies - (u32)((u32)jiffies - when) :
+				    jiffies;
+	}
 	if (XTCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNRETRANS);
 		xs->retransmits++;
