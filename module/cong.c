@@ -354,12 +354,6 @@ void xtcp_cong_on_ack(struct sock *sk, u32 acked)
 }
 
 /*
- * Duplicate ACKs or SACK found a loss: fast recovery (RFC 6675 section
- * 5). ssthresh comes down at once; cwnd follows on each ACK by
- * proportional rate reduction (xtcp_cwnd_reduction()), as Linux TCP's
- * tcp_init_cwnd_reduction().
- */
-/*
  * The start of a cwnd reduction, for a loss or an ECN echo
  * (tcp_init_cwnd_reduction()): ssthresh from the algorithm, and PRR
  * counts from zero; the next new data tells the peer (CWR).
@@ -380,8 +374,11 @@ static void xtcp_init_cwnd_reduction(struct sock *sk)
 }
 
 /*
- * Fast recovery begins. A reduction already running for an ECN echo
- * goes on: one reduction per window (tcp_enter_recovery()).
+ * Duplicate ACKs or SACK found a loss: fast recovery (RFC 6675 section
+ * 5). ssthresh comes down at once; cwnd follows on each ACK by
+ * proportional rate reduction (xtcp_cwnd_reduction()). A reduction
+ * already running for an ECN echo goes on: one per window
+ * (tcp_enter_recovery()).
  */
 void xtcp_cong_enter_recovery(struct sock *sk)
 {

@@ -571,7 +571,12 @@ static void xtcp_child_established(struct sock *sk)
 	parent->sk_data_ready(parent);
 }
 
-static void xtcp_established(struct sock *sk, struct sk_buff *skb)
+/*
+ * The handshake is over, by its ACK or a cookie's (tcp_init_transfer()):
+ * the RTO from the handshake's sample, and the clocks of TCP_INFO's idle
+ * times and of cwnd's use start now.
+ */
+void xtcp_init_transfer(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
@@ -580,11 +585,17 @@ static void xtcp_established(struct sock *sk, struct sk_buff *skb)
 	xtcp_rtt_established(sk);
 	xtcp_update_pacing_rate(sk);
 	xs->rcv_tstamp = jiffies;
-	/* TCP_INFO's idle times count from here until data flows. */
 	xs->last_data_recv = jiffies;
 	xs->last_data_sent = jiffies;
 	xs->snd_cwnd_stamp = jiffies;
 	xtcp_timer_keepalive(sk);
+}
+
+static void xtcp_established(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_init_transfer(sk);
 	if (xs->parent) {
 		xtcp_child_established(sk);
 	} else if (!sock_flag(sk, SOCK_DEAD)) {
@@ -625,7 +636,7 @@ static void xtcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 	 * (tcp_ecn_rcv_syn()).
 	 */
 	if ((xs->ecn_flags & XTCP_ECN_OK) &&
-	    (!th->ece || th->cwr != !th->ack))
+	    (!th->ece || (th->ack ? th->cwr : !th->cwr)))
 		xs->ecn_flags &= ~XTCP_ECN_OK;
 	xs->irs = cb->seq;
 	xs->rcv_nxt = cb->seq + 1;
@@ -727,25 +738,6 @@ static void xtcp_rcv_rst(struct sock *sk, struct sk_buff *skb)
  * silently. Returns false for the FIN at rcv_nxt, which the state
  * machine takes into TIME_WAIT.
  */
-/*
- * PAWS as a TIME_WAIT socket applies it (tcp_paws_reject()): no
- * exemption for old duplicate ACKs; a RST only once ts_recent is older
- * than TCP_PAWS_MSL.
- */
-static bool xtcp_tw_paws_reject(const struct xtcp_sock *xs,
-				const struct tcphdr *th)
-{
-	const struct xtcp_options *o = &xs->rx_opt;
-	u32 now = ktime_get_seconds();
-
-	if (!o->tstamp_ok || !o->saw_tstamp || !xs->ts_recent ||
-	    (s32)(xs->ts_recent - o->rcv_tsval) <= 0 ||
-	    !time_before32(now, xs->ts_recent_stamp + TCP_PAWS_24DAYS))
-		return false;
-	return !(th->rst &&
-		 !time_before32(now, xs->ts_recent_stamp + TCP_PAWS_MSL));
-}
-
 static bool xtcp_orphan_fin_wait2_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -755,7 +747,9 @@ static bool xtcp_orphan_fin_wait2_rcv(struct sock *sk, struct sk_buff *skb)
 	u32 right = xs->rcv_nxt + xs->rcv_wnd;
 
 	/* tcp_in_window() against [rcv_nxt, rcv_nxt + rcv_wnd]. */
-	if (xtcp_tw_paws_reject(xs, th) ||
+	if ((xs->rx_opt.tstamp_ok && xs->rx_opt.saw_tstamp &&
+	     xtcp_paws_reject_rst(xs->ts_recent, xs->ts_recent_stamp,
+				  xs->rx_opt.rcv_tsval, th->rst)) ||
 	    !(cb->seq == xs->rcv_nxt ||
 	      (after(cb->end_seq, xs->rcv_nxt) && before(cb->seq, right)) ||
 	      (cb->seq == right && cb->seq == cb->end_seq))) {

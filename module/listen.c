@@ -286,8 +286,7 @@ static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 	struct sock *child;
 	int mss;
 
-	if (!xtcp_knob(sock_net(sk), XTCP_KNOB_syncookies) ||
-	    !IS_ENABLED(CONFIG_SYN_COOKIES) || xtcp_no_recent_cookie(sk)) {
+	if (!xtcp_syncookies(sk) || xtcp_no_recent_cookie(sk)) {
 		xtcp_send_reset_reply(sock_net(sk), skb);
 		return false;
 	}
@@ -306,14 +305,7 @@ static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 	child = xtcp_create_child(sk, skb, &peer, true);
 	if (!child)
 		return false;
-	xtcp_set_state(child, TCP_ESTABLISHED);
-	xtcp_sk(child)->pushed_seq = xtcp_sk(child)->write_seq;
-	xtcp_rtt_established(child);
-	xtcp_update_pacing_rate(child);
-	xtcp_sk(child)->last_data_recv = jiffies;
-	xtcp_sk(child)->last_data_sent = jiffies;
-	xtcp_sk(child)->snd_cwnd_stamp = jiffies;
-	xtcp_timer_keepalive(child);
+	xtcp_init_transfer(child);
 	if (!xtcp_child_publish(sk, child, true)) {
 		/*
 		 * Its payload is the new connection's first data: the child

@@ -212,6 +212,23 @@ void xtcp_set_offers(struct sock *sk)
 	o->rcv_wscale = clamp_t(int, ilog2(space) - 15, 0, TCP_MAX_WSCALE);
 }
 
+/*
+ * PAWS as a TIME_WAIT socket applies it (tcp_paws_reject()), for an
+ * entry and for an orphan in FIN_WAIT2: @tsval older than @ts_recent is
+ * an old duplicate, unless ts_recent is 0 or more than 24 days old
+ * (@stamp, seconds); a RST only while ts_recent is less than a minute
+ * old. The caller checks that both sides use timestamps.
+ */
+bool xtcp_paws_reject_rst(u32 ts_recent, u32 stamp, u32 tsval, bool rst)
+{
+	u32 now = ktime_get_seconds();
+
+	if (!ts_recent || (s32)(ts_recent - tsval) <= 0 ||
+	    !time_before32(now, stamp + TCP_PAWS_24DAYS))
+		return false;
+	return !(rst && !time_before32(now, stamp + TCP_PAWS_MSL));
+}
+
 /* Options of the peer's SYN: settle what both sides agreed on. */
 void xtcp_negotiate(struct sock *sk, const struct xtcp_options *peer)
 {

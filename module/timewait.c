@@ -442,24 +442,6 @@ static void xtcp_tw_send_ack(struct xtcp_tw *tw, struct sk_buff *skb)
 			    tw->ts_recent, tw->flags & XTCP_TWF_TSTAMP);
 }
 
-/*
- * PAWS for an entry with timestamps (tcp_paws_reject()): an older TSval
- * than the last one seen is an old duplicate, unless ts_recent is more
- * than 24 days old or 0; a RST only if ts_recent is less than a minute
- * old.
- */
-static bool xtcp_tw_paws_reject(const struct xtcp_tw *tw,
-				const struct xtcp_options *opt, bool rst)
-{
-	u32 now = ktime_get_seconds();
-
-	if (!(tw->flags & XTCP_TWF_TSTAMP) || !opt->saw_tstamp ||
-	    (s32)(tw->ts_recent - opt->rcv_tsval) <= 0 || !tw->ts_recent ||
-	    !time_before32(now, tw->ts_recent_stamp + TCP_PAWS_24DAYS))
-		return false;
-	return !(rst && !time_before32(now, tw->ts_recent_stamp + TCP_PAWS_MSL));
-}
-
 /* The peer may not have our last ACK: another 2 * MSL from now. */
 static void xtcp_tw_restart(struct xtcp_tw *tw)
 {
@@ -490,7 +472,9 @@ enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 
 	xtcp_parse_options(th, &opt, false);
 	ts = (tw->flags & XTCP_TWF_TSTAMP) && opt.saw_tstamp;
-	paws_reject = xtcp_tw_paws_reject(tw, &opt, th->rst);
+	paws_reject = (tw->flags & XTCP_TWF_TSTAMP) && opt.saw_tstamp &&
+		      xtcp_paws_reject_rst(tw->ts_recent, tw->ts_recent_stamp,
+					   opt.rcv_tsval, th->rst);
 
 	if (!paws_reject && cb->seq == READ_ONCE(tw->rcv_nxt) &&
 	    (cb->seq == cb->end_seq || th->rst)) {

@@ -779,6 +779,7 @@ struct sock *xtcp_ehash_lookup(struct xtcp_net *xn,
 int xtcp_input_init(void);
 void xtcp_input_exit(void);
 int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
+void xtcp_init_transfer(struct sock *sk);
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 
 /* output.c */
@@ -839,6 +840,7 @@ void xtcp_write_options(__be32 *ptr, const struct xtcp_sock *xs, u8 flags,
 			u32 tsval, const struct xtcp_sack_block *sacks,
 			int nsacks);
 void xtcp_set_offers(struct sock *sk);
+bool xtcp_paws_reject_rst(u32 ts_recent, u32 stamp, u32 tsval, bool rst);
 void xtcp_negotiate(struct sock *sk, const struct xtcp_options *peer);
 
 /* rtt.c */
