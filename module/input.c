@@ -320,13 +320,10 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 			     xs->sacked_out == prior_sacked);
 	/*
 	 * The peer entered CWR: no more ECE from us; data that says so is
-	 * ACKed at once, since its cwnd may be small (tcp_ecn_accept_cwr()).
+	 * ACKed at once (xtcp_data_queue()).
 	 */
-	if (th->cwr) {
+	if (th->cwr)
 		xs->ecn_flags &= ~XTCP_ECN_DEMAND_CWR;
-		if (cb->seq != cb->end_seq)
-			xs->quickack = max_t(u8, xs->quickack, 1);
-	}
 	if (xs->ca_state != XTCP_CA_OPEN || dupack || xs->sacked_out ||
 	    xs->lost_out || ece)
 		xtcp_recovery(sk, acked, dupack, prior_sacked, prior_lost,
@@ -353,12 +350,12 @@ static void xtcp_ecn_check_ce(struct sock *sk, const struct sk_buff *skb)
 	switch (ipv4_get_dsfield(ip_hdr(skb)) & INET_ECN_MASK) {
 	case INET_ECN_NOT_ECT:
 		if (xs->ecn_flags & XTCP_ECN_SEEN)
-			xs->quickack = max_t(u8, xs->quickack, 2);
+			xtcp_enter_quickack(xs, 2);
 		return;
 	case INET_ECN_CE:
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ECNCERECV);
 		if (!(xs->ecn_flags & XTCP_ECN_DEMAND_CWR)) {
-			xs->quickack = max_t(u8, xs->quickack, 2);
+			xtcp_enter_quickack(xs, 2);
 			xs->ecn_flags |= XTCP_ECN_DEMAND_CWR;
 		}
 		break;
@@ -390,6 +387,9 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 
 	if (!len && !fin)
 		return;
+	/* Data with CWR: the peer's cwnd may be small (tcp_ecn_accept_cwr()). */
+	if (tcp_hdr(skb)->cwr)
+		res->ack_now = true;
 	if (!after(cb->end_seq, xs->rcv_nxt)) {
 		/* All of it arrived before. */
 		xtcp_dsack_set(sk, cb->seq, cb->end_seq);
@@ -405,7 +405,7 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 		if (before(cb->seq, xs->rcv_nxt))
 			xtcp_dsack_set(sk, cb->seq, xs->rcv_nxt);
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ZEROWINDOWDROP);
-		xs->quickack = XTCP_QUICKACKS;
+		xtcp_enter_quickack(xs, XTCP_QUICKACKS);
 		res->ack_now = true;
 		return;
 	}
@@ -481,8 +481,9 @@ static void xtcp_ack_snd_check(struct sock *sk, bool now)
 		return;
 	if (!now && xs->rcv_nxt == xs->rcv_wup && !xs->dsack_pending)
 		return;		/* nothing new, or already acknowledged */
-	if (now || xs->quickack || xs->rcv_unacked > xs->rcv_mss) {
-		if (!now && xs->quickack)
+	if (now || (xs->quickack && !xs->pingpong) ||
+	    xs->rcv_unacked > xs->rcv_mss) {
+		if (!now && xs->quickack && !xs->pingpong)
 			xs->quickack--;
 		xtcp_send_ack(sk);
 		return;
@@ -534,6 +535,8 @@ static void xtcp_fin(struct sock *sk)
 	case TCP_SYN_RECV:
 	case TCP_ESTABLISHED:
 		xtcp_set_state(sk, TCP_CLOSE_WAIT);
+		/* What we send now answers the peer (tcp_fin()). */
+		xs->pingpong = true;
 		break;
 	case TCP_FIN_WAIT1:
 		/* Our FIN is not acknowledged yet: simultaneous close. */
@@ -597,6 +600,8 @@ static void xtcp_established(struct sock *sk, struct sk_buff *skb)
 
 	xtcp_init_transfer(sk);
 	if (xs->parent) {
+		/* The listener's TCP_DEFER_ACCEPT is not the child's. */
+		WRITE_ONCE(xs->defer_accept, 0);
 		xtcp_child_established(sk);
 	} else if (!sock_flag(sk, SOCK_DEAD)) {
 		sk->sk_state_change(sk);
@@ -658,7 +663,19 @@ static void xtcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 		xs->snd_una = cb->ack_seq;
 		xtcp_timer_on_ack(sk);
 		xtcp_established(sk, skb);
-		xtcp_send_ack(sk);
+		/*
+		 * A writer waiting for the connection, TCP_DEFER_ACCEPT or
+		 * interactive mode: the ACK waits for data to ride on. Until
+		 * it leaves, rcv_wup stays on the SYN, which marks it owed.
+		 */
+		if (sk->sk_write_pending || READ_ONCE(xs->defer_accept) ||
+		    xs->pingpong) {
+			xtcp_enter_quickack(xs, XTCP_QUICKACKS);
+			xs->rcv_wup = xs->irs;
+			xtcp_timer_delack_synack(sk);
+		} else {
+			xtcp_send_ack(sk);
+		}
 		xtcp_push_pending(sk);
 	} else {
 		/* Simultaneous open: our SYN goes out again as a SYN-ACK. */
@@ -689,7 +706,7 @@ static void xtcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
 	if (cb->end_seq != cb->seq && before(cb->seq, xs->rcv_nxt)) {
-		xs->quickack = XTCP_QUICKACKS;
+		xtcp_enter_quickack(xs, XTCP_QUICKACKS);
 		xtcp_dsack_set(sk, cb->seq, after(cb->end_seq, xs->rcv_nxt) ?
 			       xs->rcv_nxt : cb->end_seq);
 	}
@@ -892,6 +909,18 @@ syn_challenge:
 			xtcp_send_reset_reply(net, skb);
 			goto drop;
 		}
+		xtcp_replace_ts_recent(xs, cb);
+		/*
+		 * TCP_DEFER_ACCEPT: a bare ACK completes nothing until the
+		 * SYN-ACK timed out that many times; data does
+		 * (tcp_check_req()).
+		 */
+		if (xs->parent && xs->retransmits < xs->defer_accept &&
+		    cb->end_seq == xs->irs + 1) {
+			xs->defer_acked = true;
+			XTCP_INC_STATS(net, XTCP_MIB_DEFERACCEPTDROP);
+			goto drop;
+		}
 		/*
 		 * No room in the accept queue: the ACK is dropped and the
 		 * SYN-ACK's retransmission asks for it again later
@@ -901,7 +930,6 @@ syn_challenge:
 			XTCP_INC_STATS(net, XTCP_MIB_ACCEPTQUEUEDROP);
 			goto drop;
 		}
-		xtcp_replace_ts_recent(xs, cb);
 		/*
 		 * The SYN-ACK's round trip, or the echo of its timestamp
 		 * if it went again (tcp_synack_rtt_meas()).
@@ -930,6 +958,16 @@ syn_challenge:
 	case TCP_FIN_WAIT1:
 		if (!xtcp_our_fin_acked(xs))
 			break;
+		if (sock_flag(sk, SOCK_DEAD) && xs->linger2 < 0) {
+			/*
+			 * TCP_LINGER2 < 0: the orphan ends, and the
+			 * segment gets a RST (tcp_rcv_state_process()).
+			 */
+			XTCP_INC_STATS(net, XTCP_MIB_ABORTONDATA);
+			xtcp_send_reset_reply(net, skb);
+			xtcp_done(sk);
+			goto drop;
+		}
 		xtcp_set_state(sk, TCP_FIN_WAIT2);
 		sk->sk_shutdown |= SEND_SHUTDOWN;
 		if (sock_flag(sk, SOCK_DEAD))

@@ -43,7 +43,6 @@ static void xtcp_write_space(struct sock *sk)
 	rcu_read_unlock();
 }
 
-/* Set up the xtcp part of a new socket, or of a listener's fresh clone. */
 /*
  * What a SYN offers, and the MSS until the handshake settles it: a new
  * socket's, and again after a disconnect.
@@ -59,6 +58,7 @@ static void xtcp_init_offers(struct xtcp_sock *xs)
 	xs->advmss = XTCP_DEFAULT_MSS;
 }
 
+/* Set up the xtcp part of a new socket, or of a listener's fresh clone. */
 void xtcp_init_sock(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -318,6 +318,10 @@ int xtcp_disconnect(struct sock *sk)
 	xs->retrans_stamp = 0;
 	xs->last_oow_ack_time = 0;
 	xs->dsack_pending = false;
+	/* As tcp_disconnect(): ACK timing and the window clamp start over. */
+	xs->pingpong = false;
+	xs->window_clamp = 0;
+	xs->defer_acked = false;
 	xs->rcv_mss = 0;
 	xs->rcv_unacked = 0;
 	xs->rcvq_time = 0;
@@ -454,8 +458,16 @@ adjudge_to_death:
 		goto out;
 	}
 
-	if (sk->sk_state == TCP_FIN_WAIT2)
-		xtcp_timer_fin_wait2(sk);
+	if (sk->sk_state == TCP_FIN_WAIT2) {
+		/* TCP_LINGER2 < 0: no FIN_WAIT_2 for orphans (tcp_close()). */
+		if (xtcp_sk(sk)->linger2 < 0) {
+			xtcp_set_state(sk, TCP_CLOSE);
+			xtcp_send_active_reset(sk, GFP_ATOMIC);
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONLINGER);
+		} else {
+			xtcp_timer_fin_wait2(sk);
+		}
+	}
 	if (sk->sk_state == TCP_CLOSE)
 		xtcp_destroy_sock(sk);
 out:

@@ -38,6 +38,10 @@ static void xtcp_inherit_settings(struct sock *child, const struct sock *sk)
 	xs->notsent_lowat = lxs->notsent_lowat;
 	xs->recvmsg_inq = lxs->recvmsg_inq;
 	xs->save_syn = lxs->save_syn;
+	xs->linger2 = lxs->linger2;
+	xs->window_clamp = lxs->window_clamp;
+	xs->thin_lto = lxs->thin_lto;
+	xs->defer_accept = READ_ONCE(lxs->defer_accept);
 	xs->cc = lxs->cc;
 	xs->cc->init(child);
 }
@@ -152,7 +156,7 @@ static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
 			xs->ecn_flags = XTCP_ECN_OK;
 	}
 	xtcp_negotiate(child, peer);
-	xs->rcv_wnd = min_t(u32, READ_ONCE(child->sk_rcvbuf) / 2, 65535U);
+	xs->rcv_wnd = xtcp_initial_rcv_wnd(child);
 	xs->snd_wnd = ntohs(th->window);
 	xs->max_window = xs->snd_wnd;
 	xs->snd_wl1 = cb->seq;

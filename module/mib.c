@@ -90,6 +90,11 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	 * SYN-ACK's retransmission). Linux TCP's ListenOverflows.
 	 */
 	SNMP_MIB_ITEM("AcceptQueueDrop", XTCP_MIB_ACCEPTQUEUEDROP),
+	/*
+	 * Bare handshake ACKs dropped while a listener's TCP_DEFER_ACCEPT
+	 * waits for data. Linux TCP's TCPDeferAcceptDrop.
+	 */
+	SNMP_MIB_ITEM("DeferAcceptDrop", XTCP_MIB_DEFERACCEPTDROP),
 	/* SYN-ACKs sent with a SYN cookie. */
 	SNMP_MIB_ITEM("SyncookiesSent", XTCP_MIB_SYNCOOKIESSENT),
 	/* Valid SYN cookies received. */

@@ -190,7 +190,8 @@ void xtcp_write_options(__be32 *ptr, const struct xtcp_sock *xs, u8 flags,
  * sysctls at the same points). The window scale is the least that lets
  * the window cover the largest receive buffer the socket may grow to, as
  * tcp_select_initial_window() finds it: the larger of tcp_rmem[2] and
- * rmem_max, or what a fixed SO_RCVBUF leaves for the window.
+ * rmem_max, or what a fixed SO_RCVBUF leaves for the window, at most
+ * TCP_WINDOW_CLAMP.
  */
 void xtcp_set_offers(struct sock *sk)
 {
@@ -209,6 +210,8 @@ void xtcp_set_offers(struct sock *sk)
 			      READ_ONCE(net->ipv4.sysctl_tcp_rmem[2]));
 		space = max_t(u32, space, READ_ONCE(sysctl_rmem_max));
 	}
+	if (xtcp_sk(sk)->window_clamp)
+		space = min(space, xtcp_sk(sk)->window_clamp);
 	o->rcv_wscale = clamp_t(int, ilog2(space) - 15, 0, TCP_MAX_WSCALE);
 }
 

@@ -124,6 +124,11 @@ u16 xtcp_select_window(struct sock *sk)
 		cur = 0;
 	if (free < 0)
 		free = 0;
+	/* TCP_WINDOW_CLAMP bounds the window, as full_space in Linux. */
+	if (xs->window_clamp) {
+		full = min_t(u32, full, xs->window_clamp);
+		free = min_t(u32, free, xs->window_clamp);
+	}
 	mss = min(mss, full);
 	if (free < full / 2) {
 		free = round_down(free, 1U << shift);
@@ -294,6 +299,15 @@ static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 	if (len) {
 		xs->data_segs_out += segs;
 		xs->last_data_sent = jiffies;
+		/*
+		 * An answer within an ACK delay of the peer's last data:
+		 * interactive (tcp_event_data_sent(); ato is delack_ms).
+		 */
+		if (xs->data_segs_in &&
+		    time_before(jiffies, xs->last_data_recv +
+				msecs_to_jiffies(xtcp_knob(sock_net(sk),
+							   XTCP_KNOB_delack_ms))))
+			xs->pingpong = true;
 	}
 	XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_OUTSEGS, segs);
 	if (flags & TCPHDR_RST)
@@ -325,7 +339,7 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb)
 	    xtcp_sk(sk)->ca_state == XTCP_CA_CWR)
 		xtcp_sk(sk)->prr_out += xtcp_skb_pcount(oskb);
 	/* RACK's clock (rack.c) is the original's; the clone leaves bare. */
-	oskb->tstamp = ktime_get_ns();
+	oskb->tstamp = xtcp_sk(sk)->xmit_clock ? : ktime_get_ns();
 	skb->tstamp = 0;
 	/* Sent before: it goes to the end of RACK's list in sending order. */
 	if (before(cb->seq, xtcp_sk(sk)->snd_nxt))
@@ -743,6 +757,7 @@ void __xtcp_push_pending(struct sock *sk, int nonagle)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 mss = xtcp_current_mss(sk);
+	u64 clock = xtcp_xmit_clock_start(xs);
 	struct sk_buff *skb;
 	bool sent = false;
 
@@ -764,6 +779,7 @@ void __xtcp_push_pending(struct sock *sk, int nonagle)
 			break;
 		sent = true;
 	}
+	xs->xmit_clock = clock;
 	if (xtcp_packets_in_flight(xs) >= xs->snd_cwnd)
 		xtcp_cwnd_validate(sk, true);
 	else if (sent)

@@ -50,7 +50,7 @@ static u32 xtcp_rto_min_us(const struct sock *sk)
 }
 
 /* RTO = SRTT + rttvar_us, at most rto_max_ms (tcp_set_rto()). */
-static void xtcp_set_rto(struct sock *sk)
+void xtcp_set_rto(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 

@@ -284,9 +284,11 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
+	u64 clock;
 
 	if (xs->lost_out <= xs->retrans_out)
 		return;
+	clock = xtcp_xmit_clock_start(xs);
 	skb = xs->rtx_hint_ok ? xtcp_rtx_find(sk, xs->rtx_hint) :
 				xtcp_rtx_head(sk);
 	for (; skb; skb = skb_rb_next(skb)) {
@@ -305,6 +307,7 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 		cb->retrans = 1;
 		xs->retrans_out += cb->pcount;
 	}
+	xs->xmit_clock = clock;
 	xs->rtx_hint = skb ? XTCP_SKB_CB(skb)->seq : xs->snd_nxt;
 	xs->rtx_hint_ok = true;
 }

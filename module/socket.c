@@ -313,7 +313,7 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 	xs->write_seq = xs->iss;
 	xs->snd_una = xs->iss;
 	xs->snd_nxt = xs->iss;
-	xs->rcv_wnd = min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2, 65535U);
+	xs->rcv_wnd = xtcp_initial_rcv_wnd(sk);
 	atomic_set(&inet->inet_id, get_random_u16());
 
 	err = xtcp_connect_send_syn(sk);
@@ -688,8 +688,16 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	int copied = 0, target;
 	long timeo;
 
-	if (flags & (MSG_OOB | MSG_ERRQUEUE))
+	if (flags & MSG_OOB)
 		return -EINVAL;
+	/* The error queue (IP_RECVERR), as tcp_recvmsg() and inet_recvmsg(). */
+	if (flags & MSG_ERRQUEUE) {
+		int addr_len = 0, err = inet_recv_error(sk, msg, len, &addr_len);
+
+		if (err >= 0)
+			msg->msg_namelen = addr_len;
+		return err;
+	}
 
 	lock_sock(sk);
 	if (sk->sk_state == TCP_LISTEN) {

@@ -5,14 +5,18 @@
  * SOL_TCP options keep TCP's numbers, ranges and errnos (see
  * do_tcp_setsockopt() and do_tcp_getsockopt()), so code written for TCP
  * works unchanged: TCP_NODELAY, TCP_MAXSEG, TCP_CORK, TCP_KEEPIDLE,
- * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_SYNCNT, TCP_INFO, TCP_QUICKACK,
- * TCP_CONGESTION, TCP_USER_TIMEOUT, TCP_NOTSENT_LOWAT, TCP_INQ,
- * TCP_SAVE_SYN and TCP_SAVED_SYN. Any other SOL_TCP option gives
- * ENOPROTOOPT. Other levels go to IPv4 (IP_TOS, IP_TTL, ...), but for
- * IP_ADD_MEMBERSHIP and IP_DROP_MEMBERSHIP, which TCP refuses with
- * EPROTO; the other multicast memberships a stream socket may hold, as on
- * TCP, and they end with it (socket.c). SOL_SOCKET never reaches here,
- * the socket core handles it.
+ * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_SYNCNT, TCP_LINGER2, TCP_DEFER_ACCEPT,
+ * TCP_WINDOW_CLAMP, TCP_INFO, TCP_QUICKACK, TCP_CONGESTION,
+ * TCP_THIN_LINEAR_TIMEOUTS, TCP_THIN_DUPACK, TCP_USER_TIMEOUT,
+ * TCP_TIMESTAMP (read; set only in repair mode: EPERM), TCP_NOTSENT_LOWAT,
+ * TCP_CC_INFO, TCP_INQ, TCP_SAVE_SYN and TCP_SAVED_SYN. The others (MD5
+ * signatures, repair, Fast Open, ULPs, zero-copy receive, TCP_TX_DELAY)
+ * give ENOPROTOOPT; Documentation/xtcp.rst says why. Other levels go
+ * to IPv4 (IP_TOS, IP_TTL, ...), but for IP_ADD_MEMBERSHIP and
+ * IP_DROP_MEMBERSHIP, which TCP refuses with EPROTO; the other multicast
+ * memberships a stream socket may hold, as on TCP, and they end with it
+ * (socket.c). SOL_SOCKET never reaches here, the socket core handles it
+ * (so SO_ZEROCOPY is refused: see Documentation/xtcp.rst).
  */
 #include <linux/kernel.h>
 #include <linux/sockptr.h>
@@ -51,6 +55,61 @@ static int xtcp_set_congestion(struct sock *sk, sockptr_t optval,
 	}
 	release_sock(sk);
 	return 0;
+}
+
+/*
+ * TCP_DEFER_ACCEPT's seconds as SYN-ACK time-outs and back, with TCP's
+ * constants whatever rto_initial_ms says, so that both read the same.
+ */
+static u8 xtcp_secs_to_retrans(int secs)
+{
+	int timeout = TCP_TIMEOUT_INIT / HZ, period = timeout;
+	u8 res = 1;
+
+	if (secs <= 0)
+		return 0;
+	while (secs > period && res < 255) {
+		res++;
+		timeout = min(timeout << 1, TCP_RTO_MAX / HZ);
+		period += timeout;
+	}
+	return res;
+}
+
+static int xtcp_retrans_to_secs(u8 retrans)
+{
+	int timeout = TCP_TIMEOUT_INIT / HZ, period;
+
+	if (!retrans)
+		return 0;
+	period = timeout;
+	while (--retrans) {
+		timeout = min(timeout << 1, TCP_RTO_MAX / HZ);
+		period += timeout;
+	}
+	return period;
+}
+
+/*
+ * TCP_QUICKACK (__tcp_sock_set_quickack()): 0 enters interactive mode,
+ * where ACKs wait for our data; anything else leaves it and sends an ACK
+ * that is owed; an even value other than 0 enters it again after that.
+ */
+static void xtcp_set_quickack(struct sock *sk, int val)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!val) {
+		xs->pingpong = true;
+		return;
+	}
+	xs->pingpong = false;
+	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT) &&
+	    (xs->rcv_nxt != xs->rcv_wup || xs->dsack_pending)) {
+		xtcp_send_ack(sk);
+		if (!(val & 1))
+			xs->pingpong = true;
+	}
 }
 
 static int xtcp_set_int(struct sock *sk, int optname, int val)
@@ -121,13 +180,42 @@ static int xtcp_set_int(struct sock *sk, int optname, int val)
 		WRITE_ONCE(xs->save_syn, val);
 		return 0;
 	case TCP_QUICKACK:
-		if (val) {
-			xs->quickack = XTCP_QUICKACKS;
-			if (xs->rcv_nxt != xs->rcv_wup &&
-			    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
-				xtcp_send_ack(sk);
+		xtcp_set_quickack(sk, val);
+		return 0;
+	case TCP_DEFER_ACCEPT:
+		WRITE_ONCE(xs->defer_accept, xtcp_secs_to_retrans(val));
+		return 0;
+	case TCP_WINDOW_CLAMP:
+		/* tcp_set_window_clamp() */
+		if (!val) {
+			if (sk->sk_state != TCP_CLOSE)
+				return -EINVAL;
+			xs->window_clamp = 0;
+		} else {
+			xs->window_clamp = max_t(int, val, SOCK_MIN_RCVBUF / 2);
 		}
 		return 0;
+	case TCP_LINGER2:
+		if (val < 0)
+			WRITE_ONCE(xs->linger2, -1);
+		else if (val > TCP_FIN_TIMEOUT_MAX / HZ)
+			WRITE_ONCE(xs->linger2, TCP_FIN_TIMEOUT_MAX);
+		else
+			WRITE_ONCE(xs->linger2, val * HZ);
+		return 0;
+	case TCP_THIN_LINEAR_TIMEOUTS:
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		xs->thin_lto = val;
+		return 0;
+	case TCP_THIN_DUPACK:
+		/* Accepted and ignored, as by Linux since 4.20. */
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		return 0;
+	case TCP_TIMESTAMP:
+		/* Only in TCP_REPAIR mode, which xtcp does not have. */
+		return -EPERM;
 	}
 	return -ENOPROTOOPT;
 }
@@ -267,8 +355,29 @@ static int xtcp_get_int(struct sock *sk, int optname, int *val)
 		*val = READ_ONCE(xs->notsent_lowat);
 		return 0;
 	case TCP_QUICKACK:
-		/* xtcp never enters Linux's "pingpong" mode. */
-		*val = 1;
+		*val = !xs->pingpong;
+		return 0;
+	case TCP_DEFER_ACCEPT:
+		*val = xtcp_retrans_to_secs(READ_ONCE(xs->defer_accept));
+		return 0;
+	case TCP_WINDOW_CLAMP:
+		*val = xs->window_clamp;
+		return 0;
+	case TCP_LINGER2:
+		*val = READ_ONCE(xs->linger2);
+		if (*val >= 0)
+			*val = (*val ? : xtcp_knob(sock_net(sk),
+						   XTCP_KNOB_fin_timeout) * HZ) / HZ;
+		return 0;
+	case TCP_THIN_LINEAR_TIMEOUTS:
+		*val = xs->thin_lto;
+		return 0;
+	case TCP_THIN_DUPACK:
+		*val = 0;
+		return 0;
+	case TCP_TIMESTAMP:
+		/* The clock our TSval is read from, with this connection's offset. */
+		*val = xtcp_clock_ms() + xs->ts_offset;
 		return 0;
 	case TCP_INQ:
 		*val = xs->recvmsg_inq;
@@ -348,6 +457,10 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		return 0;
 	}
 
+	if (optname == TCP_CC_INFO) {
+		/* Neither algorithm has a get_info(): nothing, as on TCP. */
+		return put_user(0, optlen);
+	}
 	if (optname == TCP_SAVED_SYN)
 		return xtcp_get_saved_syn(sk, optval, optlen, len);
 

@@ -70,6 +70,15 @@ void xtcp_timer_delack(struct sock *sk)
 							  XTCP_KNOB_delack_ms)));
 }
 
+/*
+ * The ACK of a SYN-ACK waits up to TCP_DELACK_MAX for data to ride on
+ * (tcp_rcv_synsent_state_process()).
+ */
+void xtcp_timer_delack_synack(struct sock *sk)
+{
+	sk_reset_timer(sk, &xtcp_sk(sk)->delack_timer, jiffies + TCP_DELACK_MAX);
+}
+
 /* An ACK left: the delayed one is not owed any more. */
 void xtcp_timer_delack_cancel(struct sock *sk)
 {
@@ -177,13 +186,16 @@ void xtcp_timer_rearm_rtx(struct sock *sk)
 }
 
 /*
- * An orphan entered FIN_WAIT_2: it may wait fin_timeout for the FIN, and
- * never less than 3.5 RTOs (tcp_fin_time()).
+ * An orphan entered FIN_WAIT_2: it may wait TCP_LINGER2 or fin_timeout
+ * for the FIN, and never less than 3.5 RTOs (tcp_fin_time()).
  */
 void xtcp_timer_fin_wait2(struct sock *sk)
 {
-	unsigned long tmo = xtcp_knob(sock_net(sk), XTCP_KNOB_fin_timeout) * HZ;
+	unsigned long tmo = READ_ONCE(xtcp_sk(sk)->linger2);
 	u32 rto = xtcp_sk(sk)->rto;
+
+	if ((long)tmo <= 0)
+		tmo = xtcp_knob(sock_net(sk), XTCP_KNOB_fin_timeout) * HZ;
 
 	tmo = max_t(unsigned long, tmo, (rto << 2) - (rto >> 1));
 	sk_reset_timer(sk, &sk->sk_timer, jiffies + tmo);
@@ -315,7 +327,18 @@ static bool xtcp_write_timeout(struct sock *sk)
 		return false;
 	}
 	if (sk->sk_state == TCP_SYN_RECV) {
-		if (xs->retransmits >= xtcp_knob(net, XTCP_KNOB_synack_retries)) {
+		/*
+		 * A passive child: the listener's TCP_SYNCNT, else
+		 * synack_retries, and no less than TCP_DEFER_ACCEPT's wait
+		 * once the peer ACKed (syn_ack_recalc()); a simultaneous
+		 * open: its own SYN's limit (tcp_write_timeout()).
+		 */
+		unsigned int max = xs->syn_retries ? :
+			xtcp_knob(net, xs->parent ? XTCP_KNOB_synack_retries :
+				  XTCP_KNOB_syn_retries);
+
+		if (xs->retransmits >= max &&
+		    (!xs->defer_acked || xs->retransmits >= xs->defer_accept)) {
 			xtcp_write_err(sk, ETIMEDOUT);
 			return true;
 		}
@@ -357,7 +380,20 @@ static bool xtcp_write_timeout(struct sock *sk)
 static void xtcp_backoff(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	unsigned long when = xs->rto = min(xs->rto << 1, xtcp_rto_max(sk));
+	unsigned long when;
+
+	/*
+	 * TCP_THIN_LINEAR_TIMEOUTS: a thin stream (fewer than 4 segments
+	 * out, past the first slow start) keeps its RTO for the first 6
+	 * time-outs (tcp_retransmit_timer()).
+	 */
+	if (xs->thin_lto && sk->sk_state == TCP_ESTABLISHED &&
+	    xs->packets_out < 4 && xs->snd_ssthresh < TCP_INFINITE_SSTHRESH &&
+	    xs->retransmits <= 6)
+		xtcp_set_rto(sk);
+	else
+		xs->rto = min(xs->rto << 1, xtcp_rto_max(sk));
+	when = xs->rto;
 
 	if (xs->user_timeout && xs->retrans_stamp) {
 		long left = (long)(xs->retrans_stamp +
@@ -474,9 +510,16 @@ static void xtcp_rtx_timeout(struct sock *sk)
 				    jiffies;
 	}
 	if (XTCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN) {
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNRETRANS);
+		/*
+		 * The peer ACKed and TCP_DEFER_ACCEPT waits for its data: the
+		 * SYN-ACK goes again only at the last time-out, to get one
+		 * more ACK that will complete the handshake (syn_ack_recalc()).
+		 */
+		if (!xs->defer_acked || xs->retransmits + 1 >= xs->defer_accept) {
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNRETRANS);
+			xtcp_retransmit_head(sk);
+		}
 		xs->retransmits++;
-		xtcp_retransmit_head(sk);
 	} else {
 		/*
 		 * Everything in flight is deemed lost: slow start from one
@@ -555,6 +598,8 @@ static void xtcp_delack_timeout(struct sock *sk)
 	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN ||
 	    xs->rcv_nxt == xs->rcv_wup)
 		return;
+	/* Our data did not take it along: not so interactive after all. */
+	xs->pingpong = false;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DELAYEDACKS);
 	xtcp_send_ack(sk);
 }

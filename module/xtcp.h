@@ -85,6 +85,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_SYNRETRANS,
 	XTCP_MIB_SYNQUEUEDROP,
 	XTCP_MIB_ACCEPTQUEUEDROP,
+	XTCP_MIB_DEFERACCEPTDROP,
 	XTCP_MIB_SYNCOOKIESSENT,
 	XTCP_MIB_SYNCOOKIESRECV,
 	XTCP_MIB_SYNCOOKIESFAILED,
@@ -417,6 +418,12 @@ struct xtcp_sock {
 	 * RACK-TLP (rack.c). Write queue skbs keep the time they last left
 	 * in skb->tstamp (ns, CLOCK_MONOTONIC; clones leave without it).
 	 */
+	/*
+	 * One send time for all that one push or one retransmission walk
+	 * sends, as Linux stamps what a tcp_write_xmit() sends with one
+	 * clock reading (tcp_mstamp_refresh()); 0 outside them.
+	 */
+	u64 xmit_clock;
 	u64 rack_mstamp;	/* sent time of the last skb delivered */
 	u32 rack_end_seq;	/* its end */
 	u32 rack_rtt_us;	/* its round trip */
@@ -443,6 +450,14 @@ struct xtcp_sock {
 	struct xtcp_sack_block dsack;	/* D-SACK to report, if dsack_pending */
 	bool dsack_pending;
 	u8 quickack;		/* ACKs still to send at once (start-up) */
+	/*
+	 * Interactive ("pingpong") mode, Linux's icsk_ack.pingpong: our data
+	 * answers the peer's within delack_ms, so its ACKs wait to ride on
+	 * ours and the quick-ACK count is not used. Entered by such a reply,
+	 * the peer's FIN and TCP_QUICKACK 0; left when the delayed-ACK timer
+	 * finds the ACK still owed, and by TCP_QUICKACK 1.
+	 */
+	bool pingpong;
 	u16 rcv_mss;		/* largest payload seen from the peer */
 	u32 rcv_unacked;	/* payload bytes received since our last ACK */
 	struct timer_list delack_timer;
@@ -459,6 +474,16 @@ struct xtcp_sock {
 	bool recvmsg_inq;	/* TCP_INQ: a TCP_CM_INQ cmsg on each read */
 	u8 save_syn;		/* TCP_SAVE_SYN of a listener: 0, 1 or 2 */
 	struct saved_syn *saved_syn;	/* a child's SYN, for TCP_SAVED_SYN */
+	int linger2;		/* TCP_LINGER2, jiffies; -1: no FIN_WAIT_2 */
+	u32 window_clamp;	/* TCP_WINDOW_CLAMP, bytes; 0: none */
+	bool thin_lto;		/* TCP_THIN_LINEAR_TIMEOUTS */
+	/*
+	 * TCP_DEFER_ACCEPT, in SYN-ACK time-outs (a listener's, copied to
+	 * its children): a bare handshake ACK is dropped until that many
+	 * went by; defer_acked says one came (inet_rsk(req)->acked).
+	 */
+	u8 defer_accept;
+	bool defer_acked;
 
 	/* Statistics for TCP_INFO. */
 	u64 bytes_acked;
@@ -547,6 +572,16 @@ static inline int xtcp_full_space(const struct sock *sk)
 	int space = READ_ONCE(sk->sk_rcvbuf);
 
 	return space - (space >> 1);
+}
+
+/* The window a SYN or SYN-ACK offers: unscaled, within TCP_WINDOW_CLAMP. */
+static inline u32 xtcp_initial_rcv_wnd(const struct sock *sk)
+{
+	u32 win = min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2, 65535U);
+
+	if (xtcp_sk(sk)->window_clamp)
+		win = min(win, xtcp_sk(sk)->window_clamp);
+	return win;
 }
 
 static inline struct sk_buff *xtcp_send_head(const struct sock *sk)
@@ -669,6 +704,30 @@ struct xtcp_cong_ops {
 
 #define XTCP_INIT_CWND	10	/* RFC 6928 */
 #define XTCP_QUICKACKS	16	/* segments ACKed at once at the start */
+
+/*
+ * The next @n ACKs go at once, interactive or not: the peer seems to be
+ * missing ours (tcp_enter_quickack_mode()).
+ */
+static inline void xtcp_enter_quickack(struct xtcp_sock *xs, u8 n)
+{
+	xs->quickack = max(xs->quickack, n);
+	xs->pingpong = false;
+}
+
+/*
+ * Start sending under one clock reading (xmit_clock); returns what to put
+ * back when done, so that a walk inside another keeps the outer clock.
+ */
+static inline u64 xtcp_xmit_clock_start(struct xtcp_sock *xs)
+{
+	u64 prev = xs->xmit_clock;
+
+	if (!prev)
+		xs->xmit_clock = ktime_get_ns();
+	return prev;
+}
+
 #define XTCP_CONG_NAME_MAX	16
 
 void xtcp_cong_init(struct sock *sk);
@@ -851,6 +910,7 @@ void xtcp_rtt_established(struct sock *sk);
 long xtcp_rtt_since(u64 sent_ns);
 u32 xtcp_rto_min(const struct sock *sk);
 u32 xtcp_rto_max(const struct sock *sk);
+void xtcp_set_rto(struct sock *sk);
 u32 xtcp_rto_initial(const struct net *net);
 
 /* timers.c */
@@ -866,6 +926,7 @@ void xtcp_timer_fin_wait2(struct sock *sk);
 void xtcp_timer_syn_soon(struct sock *sk);
 void xtcp_timer_keepalive(struct sock *sk);
 void xtcp_timer_delack(struct sock *sk);
+void xtcp_timer_delack_synack(struct sock *sk);
 void xtcp_timer_delack_cancel(struct sock *sk);
 int xtcp_keepalive_time(const struct sock *sk);
 int xtcp_keepalive_intvl(const struct sock *sk);

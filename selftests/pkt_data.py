@@ -333,6 +333,39 @@ def rack_one_sack_is_enough(peer):
 
 
 @scenario
+def rack_marks_what_was_sent_together(peer):
+    """RFC 8985 6.2: segments that left together (one write, one send
+    time) are lost together: a SACK of the fourth marks none of the first
+    three at once, all three when the reorder window has passed; what
+    goes out then is what PRR allows (RFC 6937)."""
+    slow_rto(5000)
+    c = open_active(peer, sack=True)
+    data = pattern(4 * MSS)
+    write_all(c.fd, data)
+    for k in range(4):
+        expect_seg(c, data, k * MSS)
+    before = counters()
+    ack(c, 0, sack=[(3 * MSS, 4 * MSS)])
+    expect_seg(c, data, 0, timeout=2.5,
+               what=" (RACK: the first segment at the reorder time-out)")
+    got = [0]
+    while True:
+        s = c.peer.recv(0.5)
+        if s is None:
+            break
+        got.append((s.seq - c.iss - 1) & 0xFFFFFFFF)
+    after = counters()
+    check_delta(before, after, "Timeouts", 0)
+    if "RackReoTimeouts" in after:
+        check(after["RackReoTimeouts"] > before["RackReoTimeouts"],
+              "the retransmission came before the reorder timer")
+    check(got == [0], "retransmitted at offsets %r before any ACK; PRR "
+          "allows one segment (cwnd 1)" % got)
+    ack(c, 4 * MSS)
+    silence(c, 0.3, "a segment after everything was acknowledged")
+
+
+@scenario
 def tlp_probes_with_new_data(peer):
     """RFC 8985 7.3: no ACK for two RTTs: a probe before the RTO, the
     next new segment while there is one, cwnd or not."""
@@ -775,6 +808,7 @@ def delayed_ack(peer):
 SCENARIOS = [
     initial_window_10, fast_retransmit_3_dupacks,
     sack_recovery_retransmits_holes_only, rack_one_sack_is_enough,
+    rack_marks_what_was_sent_together,
     tlp_probes_with_new_data, tlp_retransmits_the_tail,
     wscale_peer_window_respected,
     zero_window_probes, nagle_and_nodelay,

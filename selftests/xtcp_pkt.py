@@ -402,6 +402,9 @@ TCP_COUNTERS = {"InSegs": "Tcp.InSegs", "OutSegs": "Tcp.OutSegs",
                 "AckSkippedFinWait2": "TcpExt.TCPACKSkippedFinWait2",
                 "AckSkippedChallenge": "TcpExt.TCPACKSkippedChallenge",
                 "ZeroWindowDrop": "TcpExt.TCPZeroWindowDrop",
+                "DeferAcceptDrop": "TcpExt.TCPDeferAcceptDrop",
+                "AbortOnData": "TcpExt.TCPAbortOnData",
+                "AbortOnLinger": "TcpExt.TCPAbortOnLinger",
                 "MinTTLDrop": "TcpExt.TCPMinTTLDrop",
                 "AcceptQueueDrop": "TcpExt.ListenOverflows",
                 # Linux's SYN drops by a listener (queue full, the last
@@ -633,10 +636,13 @@ def active_open(peer, knobs_ok=True, ts=False, nonblock=True, sack=False,
     return c
 
 
-def start_connect(peer, nonblock=True, flags=SYN):
+def start_connect(peer, nonblock=True, flags=SYN, setup=None):
     """Non-blocking connect(); returns a Conn in SYN_SENT with the SYN,
-    whose flags must be @flags (SYN|ECE|CWR when it asks for ECN)."""
+    whose flags must be @flags (SYN|ECE|CWR when it asks for ECN);
+    setup(fd) runs before the connect()."""
     fd = xsocket(nonblock=nonblock)
+    if setup:
+        setup(fd)
     peer.port += 1
     err = xconnect(fd, PEER, peer.port)
     check(err == errno.EINPROGRESS, "connect: expected EINPROGRESS, got %s"
