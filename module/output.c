@@ -796,33 +796,52 @@ void xtcp_push_pending(struct sock *sk)
 }
 
 /*
- * A short data segment going out again takes the FIN-only skb behind it
- * along, as Linux's tcp_retrans_try_collapse() merges them: both single
- * segments, neither SACKed nor still in the host, the FIN within the
- * peer's window. (Linux also merges short data segments there; xtcp
- * merges only the FIN.)
+ * A short segment going out again takes the short ones behind it along
+ * while all of them fit in one segment and in the peer's window, as
+ * Linux's tcp_retrans_try_collapse(): each a single segment, none SACKed
+ * nor still in the host. Their page fragments move over, the FIN with
+ * the last; PSH and the FIN go with the flags.
  */
-static void xtcp_retrans_collapse_fin(struct sock *sk, struct sk_buff *skb,
-				      u32 mss)
+static void xtcp_retrans_collapse(struct sock *sk, struct sk_buff *skb,
+				  u32 space)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb), *ncb;
-	struct sk_buff *next = skb_rb_next(skb);
+	struct sk_buff *next;
 
-	if (!next || next->len || !skb->len || skb->len >= mss ||
-	    (cb->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)) || cb->sacked ||
-	    cb->pcount > 1 || skb_cloned(skb) || skb_cloned(next))
+	if ((cb->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)) || cb->sacked ||
+	    cb->pcount > 1 || skb_cloned(skb) || skb_headlen(skb))
 		return;
-	ncb = XTCP_SKB_CB(next);
-	if (!(ncb->tcp_flags & TCPHDR_FIN) || ncb->sacked ||
-	    ncb->seq != cb->end_seq ||
-	    after(ncb->end_seq, xs->snd_una + xs->snd_wnd))
-		return;
-	cb->end_seq = ncb->end_seq;
-	cb->tcp_flags |= ncb->tcp_flags;
-	xtcp_skb_unaccount(xs, next);
-	xtcp_rtx_unlink(sk, next);
-	xtcp_free_skb(sk, next);
+	while ((next = skb_rb_next(skb))) {
+		struct skb_shared_info *to = skb_shinfo(skb);
+		struct skb_shared_info *from = skb_shinfo(next);
+		int i;
+
+		ncb = XTCP_SKB_CB(next);
+		if (ncb->sacked || ncb->pcount > 1 || skb_cloned(next) ||
+		    skb_headlen(next) || next->len > space - skb->len ||
+		    after(ncb->end_seq, xs->snd_una + xs->snd_wnd) ||
+		    to->nr_frags + from->nr_frags > MAX_SKB_FRAGS)
+			return;
+		/* The page references move with the fragments. */
+		for (i = 0; i < from->nr_frags; i++)
+			to->frags[to->nr_frags++] = from->frags[i];
+		from->nr_frags = 0;
+		skb->len += next->len;
+		skb->data_len += next->len;
+		skb->truesize += next->len;
+		next->truesize -= next->len;
+		next->len = 0;
+		next->data_len = 0;
+		cb->end_seq = ncb->end_seq;
+		cb->tcp_flags |= ncb->tcp_flags;
+		cb->retransmitted |= ncb->retransmitted;
+		xtcp_skb_unaccount(xs, next);
+		xtcp_rtx_unlink(sk, next);
+		xtcp_free_skb(sk, next);
+		if (cb->tcp_flags & TCPHDR_FIN)
+			return;
+	}
 }
 
 /*
@@ -840,8 +859,12 @@ int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 segs)
 			return -ENOMEM;
 	} else if (skb->len > mss && skb_shinfo(skb)->gso_size != mss) {
 		xtcp_repcount(sk, skb, mss);
-	} else {
-		xtcp_retrans_collapse_fin(sk, skb, mss);
+	} else if (skb->len < mss &&
+		   before(XTCP_SKB_CB(skb)->seq + skb->len,
+			  xs->snd_una + xs->snd_wnd)) {
+		xtcp_retrans_collapse(sk, skb,
+				      min(mss, xs->snd_una + xs->snd_wnd -
+					  XTCP_SKB_CB(skb)->seq));
 	}
 	/* RFC 3168 6.1.1.1: a SYN again goes without asking for ECN. */
 	if ((XTCP_SKB_CB(skb)->tcp_flags & XTCP_SYN_ECN) == XTCP_SYN_ECN &&

@@ -268,6 +268,30 @@ def fast_retransmit_3_dupacks(peer):
 
 
 @scenario
+def retransmission_collapses_short_segments(peer):
+    """Short segments sent one by one (TCP_NODELAY) and the FIN after
+    them go again after an RTO as one segment (tcp_retrans_try_collapse())."""
+    c = open_active(peer)
+    setsockopt_int(c.fd, P.SOL_TCP, P.TCP_NODELAY, 1)
+    data = pattern(300)
+    for k in range(3):
+        write_all(c.fd, data[k * 100:(k + 1) * 100])
+        expect_seg(c, data, k * 100, 100)
+    before = counters()
+    os.close(c.fd)
+    c.expect(P.FIN | ACK, seq=c.iss + 301, ack=c.irs + 1, payload=b"")
+    s = c.peer.recv(5.0)
+    check(s is not None and s.flags & ~P.PSH == P.FIN | ACK and
+          s.seq == c.iss + 1 and s.payload == data,
+          "expected the 300 bytes and the FIN again in one segment, got %r"
+          % s)
+    check(s.flags & P.PSH, "the collapsed segment lost the PSH: %r" % s)
+    check_delta(before, counters(), "Timeouts", 1)
+    ack(c, 301)
+    wait_until(lambda: c.state() == P.STATES["FIN_WAIT2"], "FIN_WAIT2")
+
+
+@scenario
 def sack_recovery_retransmits_holes_only(peer):
     """RFC 6675: holes go again, SACKed segments never."""
     slow_rto(5000)
@@ -807,6 +831,7 @@ def delayed_ack(peer):
 
 SCENARIOS = [
     initial_window_10, fast_retransmit_3_dupacks,
+    retransmission_collapses_short_segments,
     sack_recovery_retransmits_holes_only, rack_one_sack_is_enough,
     rack_marks_what_was_sent_together,
     tlp_probes_with_new_data, tlp_retransmits_the_tail,
