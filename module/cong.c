@@ -75,25 +75,44 @@ static const struct xtcp_cong_ops xtcp_reno = {
 };
 
 /*
- * CUBIC (RFC 9438): W(t) = C * (t - K)^3 + W_max, with C = 0.4 and
- * beta = 0.7, t counted from the start of the congestion avoidance epoch
- * and looked one RTT ahead; never slower than the Reno-friendly estimate
- * W_est (section 4.3). Times in ms, windows in segments.
+ * CUBIC (RFC 9438), as Linux's tcp_cubic.c computes it: W(t) = C * (t -
+ * K)^3 + W_max, with C = 0.4 and beta = 0.7, t counted from the start of
+ * the congestion avoidance epoch and looked one RTT ahead; never slower
+ * than the Reno-friendly estimate W_est (section 4.3), never faster than
+ * 1.5 times per RTT, and at least 5 % per RTT while no loss has set
+ * W_max. Times in ms, windows in segments.
+ *
+ * Slow start ends early by HyStart (Linux's hystart 1, detect 3): a round
+ * of ACKs arriving less than 2 ms apart for longer than half the minimum
+ * delay (the ACK train), or the least RTT of a round's first 8 samples
+ * above the minimum by an eighth of it (4 to 16 ms), once cwnd is at least
+ * 16; ssthresh becomes cwnd.
  */
 struct xtcp_cubic {
-	u32 w_max;		/* cwnd before the last reduction */
-	u32 w_last_max;		/* w_max before that, for fast convergence */
+	u32 w_max;		/* W_max: cwnd before the last reduction */
 	u32 epoch_start;	/* ms; 0: no epoch yet */
 	u32 k_ms;		/* K */
 	u32 origin;		/* W_max of this epoch */
-	u32 pad;
 	u64 w_est;		/* Reno-friendly window, << 20 */
+	/* HyStart */
+	u32 round_start;	/* us, when this round began */
+	u32 last_ack;		/* us, the last ACK of the train */
+	u32 end_seq;		/* snd_nxt when the round began */
+	u32 curr_rtt;		/* us, least RTT of the round's samples */
+	u32 delay_min;		/* us, least RTT seen; 0: none */
+	u8 sample_cnt;
+	bool found;		/* HyStart ended slow start */
 };
 
 #define CUBIC_BETA_NUM	7	/* beta = 7 / 10 */
 #define CUBIC_BETA_DEN	10
 /* alpha = 3 * (1 - beta) / (1 + beta) = 0.5294, << 20 */
 #define CUBIC_ALPHA	555102ULL
+#define HYSTART_LOW_WINDOW	16
+#define HYSTART_ACK_DELTA_US	2000
+#define HYSTART_MIN_SAMPLES	8
+#define HYSTART_DELAY_MIN_US	4000U
+#define HYSTART_DELAY_MAX_US	16000U
 
 static struct xtcp_cubic *xtcp_cubic(struct sock *sk)
 {
@@ -117,9 +136,27 @@ static u32 xtcp_cbrt(u64 a)
 	return lo;
 }
 
+static u32 xtcp_clock_us(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
+}
+
+/* A new HyStart round begins with what is sent from now on. */
+static void xtcp_hystart_reset(struct sock *sk)
+{
+	struct xtcp_cubic *ca = xtcp_cubic(sk);
+
+	ca->round_start = xtcp_clock_us();
+	ca->last_ack = ca->round_start;
+	ca->end_seq = xtcp_sk(sk)->snd_nxt;
+	ca->curr_rtt = ~0U;
+	ca->sample_cnt = 0;
+}
+
 static void xtcp_cubic_init(struct sock *sk)
 {
 	memset(xtcp_cubic(sk), 0, sizeof(struct xtcp_cubic));
+	xtcp_hystart_reset(sk);
 }
 
 static u32 xtcp_cubic_ssthresh(struct sock *sk)
@@ -129,14 +166,11 @@ static u32 xtcp_cubic_ssthresh(struct sock *sk)
 
 	ca->epoch_start = 0;
 	/* Fast convergence (section 4.7): yield to newer flows. */
-	if (cwnd < ca->w_last_max) {
-		ca->w_last_max = cwnd;
+	if (cwnd < ca->w_max)
 		ca->w_max = cwnd * (CUBIC_BETA_DEN + CUBIC_BETA_NUM) /
 			    (2 * CUBIC_BETA_DEN);
-	} else {
-		ca->w_last_max = cwnd;
+	else
 		ca->w_max = cwnd;
-	}
 	return max(cwnd * CUBIC_BETA_NUM / CUBIC_BETA_DEN, 2U);
 }
 
@@ -168,19 +202,20 @@ static u32 xtcp_cubic_cnt(struct sock *sk, u32 acked)
 	/* C * t^3 with C = 0.4 per s^3 and t in ms: 2 t^3 / 5e9 */
 	target = ca->origin + div_s64(div_s64(t * t * t * 2, 5000000), 1000);
 
-	if (target > cwnd) {
-		/* At most 1.5 times per RTT (section 4.4). */
-		target = min_t(s64, target, cwnd + cwnd / 2);
+	if (target > cwnd)
 		cnt = cwnd / (u32)(target - cwnd);
-	} else {
+	else
 		cnt = 100 * cwnd;	/* plateau: grow very slowly */
-	}
+	/* No loss yet: W_max unknown, grow 5 % per RTT at least. */
+	if (!ca->w_max && cnt > 20)
+		cnt = 20;
 
 	ca->w_est += div_u64(CUBIC_ALPHA * acked, cwnd);
 	est = ca->w_est >> 20;
 	if (est > cwnd)
 		cnt = min(cnt, cwnd / (est - cwnd));
-	return max(cnt, 1U);
+	/* At most 1.5 times per RTT (section 4.4). */
+	return max(cnt, 2U);
 }
 
 static void xtcp_cubic_cong_avoid(struct sock *sk, u32 acked)
@@ -188,6 +223,8 @@ static void xtcp_cubic_cong_avoid(struct sock *sk, u32 acked)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (xs->snd_cwnd < xs->snd_ssthresh) {
+		if (after(xs->snd_una, xtcp_cubic(sk)->end_seq))
+			xtcp_hystart_reset(sk);
 		acked = xtcp_slow_start(xs, acked);
 		if (!acked)
 			return;
@@ -195,11 +232,104 @@ static void xtcp_cubic_cong_avoid(struct sock *sk, u32 acked)
 	xtcp_cong_avoid_ai(xs, xtcp_cubic_cnt(sk, acked), acked);
 }
 
+/* HyStart's two tests, on an ACK with an RTT sample (hystart_update()). */
+static void xtcp_hystart_update(struct sock *sk, u32 delay)
+{
+	struct xtcp_cubic *ca = xtcp_cubic(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 now = xtcp_clock_us(), threshold;
+	unsigned long rate = READ_ONCE(sk->sk_pacing_rate);
+
+	if (after(xs->snd_una, ca->end_seq))
+		xtcp_hystart_reset(sk);
+
+	/* The ACK train: ACKs closer than 2 ms for over half delay_min. */
+	if ((s32)(now - ca->last_ack) <= HYSTART_ACK_DELTA_US) {
+		ca->last_ack = now;
+		threshold = ca->delay_min;
+		/* What 4 GSO packets take at the pacing rate, up to 1 ms. */
+		if (rate && rate != ~0UL)
+			threshold += min_t(u64, USEC_PER_MSEC,
+					   div64_ul((u64)sk->sk_gso_max_size *
+						    4 * USEC_PER_SEC, rate));
+		threshold >>= 1;	/* not paced (sk_pacing_status) */
+		if ((s32)(now - ca->round_start) > threshold) {
+			ca->found = true;
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_HYSTARTTRAINDETECT);
+			XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_HYSTARTTRAINCWND,
+				       xs->snd_cwnd);
+			xs->snd_ssthresh = xs->snd_cwnd;
+		}
+	}
+
+	/* The delay: the round's least RTT rose above delay_min. */
+	if (ca->curr_rtt > delay)
+		ca->curr_rtt = delay;
+	if (ca->sample_cnt < HYSTART_MIN_SAMPLES) {
+		ca->sample_cnt++;
+	} else if (ca->curr_rtt > ca->delay_min +
+		   clamp(ca->delay_min >> 3, HYSTART_DELAY_MIN_US,
+			 HYSTART_DELAY_MAX_US)) {
+		ca->found = true;
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_HYSTARTDELAYDETECT);
+		XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_HYSTARTDELAYCWND,
+			       xs->snd_cwnd);
+		xs->snd_ssthresh = xs->snd_cwnd;
+	}
+}
+
+/* Every ACK, with its RTT sample or a negative one (cubictcp_acked()). */
+static void xtcp_cubic_acked(struct sock *sk, long rtt_us)
+{
+	struct xtcp_cubic *ca = xtcp_cubic(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 delay;
+
+	if (rtt_us < 0)
+		return;
+	/* Not right after a reduction: its queue is draining. */
+	if (ca->epoch_start && (s32)(xtcp_clock_ms() - ca->epoch_start) <
+	    MSEC_PER_SEC)
+		return;
+	delay = clamp_t(long, rtt_us, 1, U32_MAX);
+	if (!ca->delay_min || ca->delay_min > delay)
+		ca->delay_min = delay;
+	if (!ca->found && xs->snd_cwnd < xs->snd_ssthresh &&
+	    xs->snd_cwnd >= HYSTART_LOW_WINDOW)
+		xtcp_hystart_update(sk, delay);
+}
+
+/*
+ * Sending resumes with nothing in flight: the idle time does not count
+ * in the epoch, so that cwnd goes on along the curve (CA_EVENT_TX_START).
+ */
+static void xtcp_cubic_tx_start(struct sock *sk)
+{
+	struct xtcp_cubic *ca = xtcp_cubic(sk);
+	u32 now = xtcp_clock_ms();
+	s32 idle = jiffies_to_msecs(jiffies - xtcp_sk(sk)->last_data_sent);
+
+	if (ca->epoch_start && idle > 0) {
+		ca->epoch_start += idle;
+		if ((s32)(ca->epoch_start - now) > 0)
+			ca->epoch_start = now;
+	}
+}
+
+/* A retransmission time-out: all starts over, W_max too (TCP_CA_Loss). */
+static void xtcp_cubic_on_loss(struct sock *sk)
+{
+	xtcp_cubic_init(sk);
+}
+
 static const struct xtcp_cong_ops xtcp_cubic_ops = {
 	.name = "cubic",
 	.init = xtcp_cubic_init,
 	.ssthresh = xtcp_cubic_ssthresh,
 	.cong_avoid = xtcp_cubic_cong_avoid,
+	.acked = xtcp_cubic_acked,
+	.tx_start = xtcp_cubic_tx_start,
+	.on_loss = xtcp_cubic_on_loss,
 };
 
 /* Indexed by the knob congestion_control: its names, in order (knobs.h). */
@@ -497,6 +627,8 @@ void xtcp_cong_on_rto(struct sock *sk)
 	    !after(xs->high_seq, xs->snd_una) ||
 	    (xs->ca_state == XTCP_CA_LOSS && !xs->retransmits))
 		xs->snd_ssthresh = xs->cc->ssthresh(sk);
+	if (xs->cc->on_loss)
+		xs->cc->on_loss(sk);
 	if (xs->ecn_flags & XTCP_ECN_OK)
 		xs->ecn_flags |= XTCP_ECN_QUEUE_CWR;
 	xs->snd_cwnd = 1;

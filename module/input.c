@@ -92,12 +92,13 @@ static long xtcp_sack_rtt(struct xtcp_sock *xs)
  * SACKed before, unless any was retransmitted; or @sack_rtt_us. Returns
  * the number of segments acknowledged.
  */
-static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack, long sack_rtt_us)
+static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack, long sack_rtt_us,
+				long *ca_rtt_us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool retrans_acked = false;
 	struct sk_buff *skb;
-	u64 first = 0;
+	u64 first = 0, last = 0;
 	u32 acked = 0;
 
 	while ((skb = xtcp_rtx_head(sk))) {
@@ -116,10 +117,13 @@ static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack, long sack_rtt_us)
 		} else {
 			acked += cb->pcount;
 		}
-		if (cb->retransmitted)
+		if (cb->retransmitted) {
 			retrans_acked = true;
-		else if (!cb->sacked && !first)
-			first = skb->tstamp;
+		} else if (!cb->sacked) {
+			last = skb->tstamp;
+			if (!first)
+				first = last;
+		}
 		if (!cb->sacked)
 			xtcp_rack_advance(sk, skb);
 		if (!whole)
@@ -129,9 +133,11 @@ static u32 xtcp_clean_rtx_queue(struct sock *sk, u32 ack, long sack_rtt_us)
 		xtcp_free_skb(sk, skb);
 	}
 
-	xtcp_ack_update_rtt(sk, first && !retrans_acked ?
-				xtcp_rtt_since(first) : -1,
-			    sack_rtt_us, acked);
+	retrans_acked |= !first;
+	*ca_rtt_us = xtcp_ack_update_rtt(sk, retrans_acked ? -1 :
+					 xtcp_rtt_since(first), sack_rtt_us,
+					 retrans_acked ? -1 :
+					 xtcp_rtt_since(last), acked);
 	return acked;
 }
 
@@ -227,6 +233,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	u32 ack = cb->ack_seq, acked = 0, prior_sacked = xs->sacked_out;
 	u32 prior_lost = xs->lost, prior_packets = xs->packets_out;
 	bool dupack = false, dsack = false;
+	long ca_rtt_us = -1;
 	/* An ECN echo (tcp_ecn_rcv_ecn_echo()). */
 	bool ece = (xs->ecn_flags & XTCP_ECN_OK) && th->ece && !th->syn;
 
@@ -270,13 +277,15 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		dsack = xtcp_sack_process(sk, ack);
 	/* Nothing new acknowledged: what it SACKed may still be timed. */
 	if (!after(ack, xs->snd_una) && xs->sack_first_sent)
-		xtcp_ack_update_rtt(sk, -1, xtcp_sack_rtt(xs), false);
+		ca_rtt_us = xtcp_ack_update_rtt(sk, -1, xtcp_sack_rtt(xs), -1,
+						false);
 
 	/* Any acceptable ACK shows the peer is alive (tcp_ack()). */
 	xs->probes_out = 0;
 	xs->ka_probes_out = 0;
 	if (after(ack, xs->snd_una)) {
-		acked = xtcp_clean_rtx_queue(sk, ack, xtcp_sack_rtt(xs));
+		acked = xtcp_clean_rtx_queue(sk, ack, xtcp_sack_rtt(xs),
+					     &ca_rtt_us);
 		xs->bytes_acked += ack - xs->snd_una;
 		xs->snd_una = ack;
 		/* The hint is a sequence number: keep it inside the window. */
@@ -295,6 +304,9 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		xs->dupacks++;
 		dupack = true;
 	}
+	/* Congestion control sees each ACK's RTT (pkts_acked()). */
+	if (ca_rtt_us >= 0 && xs->cc->acked)
+		xs->cc->acked(sk, ca_rtt_us);
 
 	/* RFC 9293: update the window from the most recent segment. */
 	if (before(xs->snd_wl1, cb->seq) ||
@@ -584,6 +596,8 @@ void xtcp_init_transfer(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xtcp_set_state(sk, TCP_ESTABLISHED);
+	/* The algorithm starts here (tcp_init_congestion_control()). */
+	xs->cc->init(sk);
 	xs->pushed_seq = xs->write_seq;
 	xtcp_rtt_established(sk);
 	xtcp_update_pacing_rate(sk);
@@ -616,6 +630,7 @@ static void xtcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct xtcp_options peer = {};
+	long ca_rtt_us = -1;
 
 	if (th->ack && (!after(cb->ack_seq, xs->iss) ||
 			after(cb->ack_seq, xs->snd_nxt))) {
@@ -657,7 +672,7 @@ static void xtcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 
 	if (th->ack) {
 		/* The SYN's round trip is the first sample (Karn's rule). */
-		xtcp_clean_rtx_queue(sk, cb->ack_seq, -1);
+		xtcp_clean_rtx_queue(sk, cb->ack_seq, -1, &ca_rtt_us);
 		/* Our SYN counts as acknowledged, as in Linux TCP. */
 		xs->bytes_acked += cb->ack_seq - xs->snd_una;
 		xs->snd_una = cb->ack_seq;
@@ -804,6 +819,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct net *net = sock_net(sk);
 	struct xtcp_rcv_result res = {};
+	long rtt_us;
 	int oow_mib;
 
 	/* The bh lock in softirq, or the owner draining its backlog. */
@@ -934,7 +950,7 @@ syn_challenge:
 		 * The SYN-ACK's round trip, or the echo of its timestamp
 		 * if it went again (tcp_synack_rtt_meas()).
 		 */
-		xtcp_clean_rtx_queue(sk, cb->ack_seq, -1);
+		xtcp_clean_rtx_queue(sk, cb->ack_seq, -1, &rtt_us);
 		xs->snd_una = cb->ack_seq;
 		xs->snd_wnd = ntohs(th->window) << xs->rx_opt.snd_wscale;
 		xs->max_window = max(xs->max_window, xs->snd_wnd);

@@ -209,6 +209,14 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("EcnCeRecv", XTCP_MIB_ECNCERECV),
 	/* cwnd reductions for an ECN echo (the CWR state). */
 	SNMP_MIB_ITEM("EcnCwr", XTCP_MIB_ECNCWR),
+	/* Slow starts ended by HyStart's ACK train (CUBIC). */
+	SNMP_MIB_ITEM("HystartTrainDetect", XTCP_MIB_HYSTARTTRAINDETECT),
+	/* The sum of cwnd (segments) where the ACK train ended them. */
+	SNMP_MIB_ITEM("HystartTrainCwnd", XTCP_MIB_HYSTARTTRAINCWND),
+	/* Slow starts ended by HyStart's delay increase (CUBIC). */
+	SNMP_MIB_ITEM("HystartDelayDetect", XTCP_MIB_HYSTARTDELAYDETECT),
+	/* The sum of cwnd (segments) where the delay increase ended them. */
+	SNMP_MIB_ITEM("HystartDelayCwnd", XTCP_MIB_HYSTARTDELAYCWND),
 	/*
 	 * Segments with data dropped because our receive window was zero
 	 * (answered with an ACK that shows the window).

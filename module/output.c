@@ -297,6 +297,9 @@ static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 	}
 	xs->segs_out += segs;
 	if (len) {
+		/* Nothing in flight: sending starts again (CA_EVENT_TX_START). */
+		if (!xtcp_packets_in_flight(xs) && xs->cc->tx_start)
+			xs->cc->tx_start(sk);
 		xs->data_segs_out += segs;
 		xs->last_data_sent = jiffies;
 		/*

@@ -117,19 +117,23 @@ void xtcp_rtt_sample(struct sock *sk, long rtt_us)
 /*
  * An ACK came (tcp_ack_update_rtt()): @seq_rtt_us is the age of the
  * oldest data it newly acknowledged, if none of what it acknowledged was
- * ever retransmitted (Karn), else negative; @sack_rtt_us the same for
- * what it newly SACKed. @acked: it acknowledged something new, the SYN
- * included. Without either sample, a sane timestamp echo gives one, but
- * only for an ACK of new data (RFC 7323 section 4): a TSecr is only as
- * good as the peer that echoes it.
+ * ever retransmitted (Karn), else negative; @ca_rtt_us that of the
+ * newest; @sack_rtt_us the same for what it newly SACKed. @acked: it
+ * acknowledged something new, the SYN included. Without either sample, a
+ * sane timestamp echo gives one, but only for an ACK of new data (RFC
+ * 7323 section 4): a TSecr is only as good as the peer that echoes it.
+ * Returns the sample for congestion control (the newest data's age), or
+ * a negative one.
  */
-void xtcp_ack_update_rtt(struct sock *sk, long seq_rtt_us, long sack_rtt_us,
-			 bool acked)
+long xtcp_ack_update_rtt(struct sock *sk, long seq_rtt_us, long sack_rtt_us,
+			 long ca_rtt_us, bool acked)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (seq_rtt_us < 0)
 		seq_rtt_us = sack_rtt_us;
+	if (ca_rtt_us < 0)
+		ca_rtt_us = sack_rtt_us;
 	if (seq_rtt_us < 0 && acked && xs->rx_opt.tstamp_ok &&
 	    xs->rx_opt.saw_tstamp && xs->rx_opt.rcv_tsecr) {
 		u32 delta = xtcp_clock_ms() + xs->ts_offset -
@@ -137,13 +141,15 @@ void xtcp_ack_update_rtt(struct sock *sk, long seq_rtt_us, long sack_rtt_us,
 
 		if (delta < INT_MAX / USEC_PER_MSEC)
 			seq_rtt_us = max_t(u32, delta, 1) * USEC_PER_MSEC;
+		ca_rtt_us = seq_rtt_us;
 	}
 	if (seq_rtt_us < 0)
-		return;
+		return ca_rtt_us;
 	/* The smallest RTT seen (tcp_update_rtt_min(), not windowed). */
 	if (!xs->rtt_min || seq_rtt_us < xs->rtt_min)
 		xs->rtt_min = max_t(long, seq_rtt_us, 1);
 	xtcp_rtt_sample(sk, seq_rtt_us);
+	return ca_rtt_us;
 }
 
 /*

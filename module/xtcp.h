@@ -125,6 +125,10 @@ enum xtcp_mib_field {
 	XTCP_MIB_ACKSKIPPEDFINWAIT2,
 	XTCP_MIB_ECNCERECV,
 	XTCP_MIB_ECNCWR,
+	XTCP_MIB_HYSTARTTRAINDETECT,
+	XTCP_MIB_HYSTARTTRAINCWND,
+	XTCP_MIB_HYSTARTDELAYDETECT,
+	XTCP_MIB_HYSTARTDELAYCWND,
 	XTCP_MIB_ACKSKIPPEDCHALLENGE,
 	XTCP_MIB_ZEROWINDOWDROP,
 	XTCP_MIB_MINTTLDROP,
@@ -437,7 +441,7 @@ struct xtcp_sock {
 	bool tlp_retrans;	/* the probe out was a retransmission */
 	u32 tlp_high_seq;	/* snd_nxt when it went, 0: no probe out */
 	u8 pending;		/* what rtx_timer is armed for (XTCP_TIME_*) */
-	u64 cc_priv[6];		/* the algorithm's own state */
+	u64 cc_priv[8];		/* the algorithm's own state */
 
 	/* Sending: Nagle (XTCP_NAGLE_*), MSS set by TCP_MAXSEG. */
 	u8 nonagle;
@@ -700,6 +704,12 @@ struct xtcp_cong_ops {
 	u32 (*ssthresh)(struct sock *sk);
 	/* @acked segments were acknowledged in the open state */
 	void (*cong_avoid)(struct sock *sk, u32 acked);
+	/* Optional. An ACK, with its RTT sample (us) or a negative one. */
+	void (*acked)(struct sock *sk, long rtt_us);
+	/* Optional. Data leaves with nothing in flight (CA_EVENT_TX_START). */
+	void (*tx_start)(struct sock *sk);
+	/* Optional. A retransmission time-out (TCP_CA_Loss). */
+	void (*on_loss)(struct sock *sk);
 };
 
 #define XTCP_INIT_CWND	10	/* RFC 6928 */
@@ -904,8 +914,8 @@ void xtcp_negotiate(struct sock *sk, const struct xtcp_options *peer);
 
 /* rtt.c */
 void xtcp_rtt_sample(struct sock *sk, long rtt_us);
-void xtcp_ack_update_rtt(struct sock *sk, long seq_rtt_us, long sack_rtt_us,
-			 bool acked);
+long xtcp_ack_update_rtt(struct sock *sk, long seq_rtt_us, long sack_rtt_us,
+			 long ca_rtt_us, bool acked);
 void xtcp_rtt_established(struct sock *sk);
 long xtcp_rtt_since(u64 sent_ns);
 u32 xtcp_rto_min(const struct sock *sk);

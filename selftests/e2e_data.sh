@@ -567,8 +567,9 @@ pmtu()
 
 # ---------------------------------------------------------------------
 # ECN end to end: netem marks CE where it would drop (10 % of the
-# packets a -> b, most of them GSO packets of many segments) on
-# ECN-capable packets; both ends ask for ECN (ecn 1).
+# packets a -> b, one segment each: gso_max_segs 1, or a few GSO packets
+# might all go unmarked) on ECN-capable packets; both ends ask for ECN
+# (ecn 1).
 # The data arrives intact, the receiver's IP layer saw CE marks, and the
 # sender heard of them (xtcp EcnCwr, TCP TCPDeliveredCE).
 ecn()
@@ -586,7 +587,9 @@ ecn()
 	# netem drops the SYN (not ECN-capable) one time in ten: its
 	# retransmission must still ask for ECN.
 	ip netns exec $nsa sysctl -qw ${knob}_fallback=0
+	ip -n $nsa link set data-a gso_max_segs 1
 	if ! ip netns exec $nsa tc qdisc replace dev data-a root netem loss 10% ecn; then
+		ip -n $nsa link set data-a gso_max_segs 65535
 		fail "$name: cannot set netem loss 10% ecn"
 		return
 	fi
@@ -602,6 +605,7 @@ ecn()
 	cli=$?
 	reap $srv $((cli ? 2 : 10))
 	loss $nsa data-a 0
+	ip -n $nsa link set data-a gso_max_segs 65535
 	for ns in $nsa $nsb; do
 		ip netns exec $ns sysctl -qw $knob=2
 	done

@@ -390,6 +390,49 @@ def rack_marks_what_was_sent_together(peer):
 
 
 @scenario
+def hystart_ends_slow_start(peer):
+    """CUBIC's HyStart (Linux's default hystart_detect 3): once cwnd is
+    16 or more, a round whose RTT samples rise well above the least one
+    seen ends slow start without a loss: ssthresh becomes cwnd, once."""
+    slow_rto(5000)
+    c = open_active(peer, sack=True)
+    data = pattern(40 * MSS)
+    write_all(c.fd, data)
+    before = counters()
+    for k in range(10):
+        expect_seg(c, data, k * MSS)
+    # A quick round: the least RTT; cwnd grows to 20.
+    for k in range(1, 11):
+        ack(c, k * MSS)
+    for k in range(10, 30):
+        expect_seg(c, data, k * MSS, what=" (slow start to cwnd 20)")
+    # A slow round: every ACK 60 ms and more late, 5 ms apart.
+    time.sleep(0.06)
+    for k in range(11, 31):
+        ack(c, k * MSS)
+        time.sleep(0.005)
+    after = counters()
+    found = sum(after[n] - before[n] for n in ("HystartTrainDetect",
+                                                "HystartDelayDetect"))
+    ti = P.tcp_info(c.fd)
+    check(found == 1, "HyStart ended slow start %d times (train +%d, delay "
+          "+%d), not once" % (found, after["HystartTrainDetect"] -
+                              before["HystartTrainDetect"],
+                              after["HystartDelayDetect"] -
+                              before["HystartDelayDetect"]))
+    check(16 <= ti["snd_ssthresh"] <= 40, "ssthresh %d after HyStart, not "
+          "the cwnd it found (16 to 40)" % ti["snd_ssthresh"])
+    check(after["Timeouts"] == before["Timeouts"], "an RTO fired")
+    got = 30
+    while got < 40:
+        s = c.peer.recv(3.0)
+        check(s is not None, "the rest of the data did not come")
+        got = max(got, ((s.seq - c.iss - 1) & 0xFFFFFFFF) // MSS + 1)
+    ack(c, 40 * MSS)
+    c.rcv = c.iss + 1 + 40 * MSS
+
+
+@scenario
 def tlp_probes_with_new_data(peer):
     """RFC 8985 7.3: no ACK for two RTTs: a probe before the RTO, the
     next new segment while there is one, cwnd or not."""
@@ -833,7 +876,7 @@ SCENARIOS = [
     initial_window_10, fast_retransmit_3_dupacks,
     retransmission_collapses_short_segments,
     sack_recovery_retransmits_holes_only, rack_one_sack_is_enough,
-    rack_marks_what_was_sent_together,
+    rack_marks_what_was_sent_together, hystart_ends_slow_start,
     tlp_probes_with_new_data, tlp_retransmits_the_tail,
     wscale_peer_window_respected,
     zero_window_probes, nagle_and_nodelay,
