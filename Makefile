@@ -29,7 +29,7 @@ KSFT_DIR	= $(KSRC)/tools/testing/selftests
 MODULE_SRCS	:= $(filter-out %.mod.c,$(wildcard module/*.c module/*.h module/uapi/*.h))
 
 .PHONY: all modules deps selftests run check check-debug style install \
-	uninstall dkms-check docs bench fresh-check clean help
+	uninstall dkms-check docs bench fuzz fresh-check clean help
 
 all: modules
 
@@ -38,6 +38,7 @@ help:
 	@echo "make run        install deps, build, boot the test VM, run the demo"
 	@echo "make check      install deps, build, run every selftest in the VM"
 	@echo "make check-debug  the same on a KASAN/lockdep/kmemleak kernel"
+	@echo "make fuzz       the segment fuzzer, FUZZ_SEGS (1000000) per state, on the debug kernel"
 	@echo "make style      checkpatch.pl --strict on module/"
 	@echo "make bench      xtcp against kernel TCP in the VM; JSON in build/bench/"
 	@echo "make dkms-check dkms add/build/remove against the installed headers"
@@ -83,20 +84,36 @@ check:
 # built against it in a copy of the sources, so that the stock build in
 # module/ is left alone.
 DEBUG_BUILD	:= $(BUILD)/debug
-check-debug:
-	@$(REPO)/scripts/install-deps
-	$(MAKE) selftests
-	@dk=$$($(REPO)/scripts/build-debug-kernel | tail -n 1) && \
+# (Shell, one line: sets dk to the debug kernel's tree and builds the
+# module against it in $(DEBUG_BUILD).)
+DEBUG_MODULE = dk=$$($(REPO)/scripts/build-debug-kernel | tail -n 1) && \
 	rm -rf $(DEBUG_BUILD) && mkdir -p $(DEBUG_BUILD)/module && \
 	cp Kbuild $(DEBUG_BUILD)/ && \
 	cp $(filter-out %.mod.c,$(wildcard module/*.c)) module/*.h \
 		$(DEBUG_BUILD)/module/ && \
 	cp -r module/uapi $(DEBUG_BUILD)/module/ && \
-	$(MAKE) -C $$dk M=$(DEBUG_BUILD) modules && \
-	$(VM) $(VM_FLAGS) --kernel $$dk/arch/x86/boot/bzImage \
-		--module $(DEBUG_BUILD)/module/xtcp.ko \
-		--append panic_on_warn=1 --kmemleak --timeout 3600 $(VM_NICS) \
+	$(MAKE) -C $$dk M=$(DEBUG_BUILD) modules
+DEBUG_VM = $(VM) $(VM_FLAGS) --kernel $$dk/arch/x86/boot/bzImage \
+	--module $(DEBUG_BUILD)/module/xtcp.ko --append panic_on_warn=1 \
+	--kmemleak
+check-debug:
+	@$(REPO)/scripts/install-deps
+	$(MAKE) selftests
+	@$(DEBUG_MODULE) && \
+	$(DEBUG_VM) --timeout 3600 $(VM_NICS) \
 		-- $(REPO)/scripts/run-selftests $(KSFT_STAGE)
+
+# The segment fuzzer at length on the debug kernel: FUZZ_SEGS segments per
+# state and stack, seed FUZZ_SEED (random if empty; printed).
+FUZZ_SEGS ?= 1000000
+FUZZ_SEED ?=
+fuzz:
+	@$(REPO)/scripts/install-deps
+	$(MAKE) selftests
+	@$(DEBUG_MODULE) && \
+	XTCP_FUZZ_SEGS=$(FUZZ_SEGS) XTCP_FUZZ_SEED=$(FUZZ_SEED) \
+	$(DEBUG_VM) --timeout 14400 \
+		-- "cd $(KSFT_STAGE)/xtcp && ./fuzz_segments.sh"
 
 # The benchmark: xtcp next to kernel TCP in one VM run; the table goes to
 # the terminal and the figures to build/bench/<date>.json.

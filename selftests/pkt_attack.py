@@ -1210,6 +1210,12 @@ def sack_fragments_bounded(peer):
     floor = 48
     r = sack_attack(peer, 128 * 1024, 160 * 1024)
     bound = 2 * (r["sndbuf"] + 2 * SKB_TRUESIZE_64K) + 131072
+    # On the debug kernel a round trip takes 1-2 s: the pacing rate sizes
+    # new skbs at a segment or two, whose overhead (not capped for unsent
+    # data, as in tcp_fragment()) adds to the queue (seen: 937008 for
+    # 919808, with HyStart keeping cwnd small).
+    if DEBUG_KERNEL:
+        bound += bound // 4
     print("# write queue bound %d" % bound)
     check(r["peak"] <= bound, "the write queue took %d bytes for %d in "
           "flight, more than %d" % (r["peak"], r["flight"], bound))

@@ -175,6 +175,16 @@ def expect_seg(c, data, off, n=MSS, timeout=3.0, what=""):
     return s
 
 
+def flight(c, total, out):
+    """Write total segments of pattern data; the first out of them leave
+    (checked). Returns the data."""
+    data = pattern(total * MSS)
+    write_all(c.fd, data)
+    for k in range(out):
+        expect_seg(c, data, k * MSS)
+    return data
+
+
 def silence(c, quiet, why):
     s = c.peer.recv(quiet)
     if s is not None:
@@ -328,6 +338,45 @@ def sack_recovery_retransmits_holes_only(peer):
     silence(c, 0.3, "a segment after everything was acknowledged")
 
 
+# What left after each SACK of prr_follows_rfc6937 (offsets in segments;
+# R: a retransmission), as kernel TCP sent it: after the first SACK one
+# new segment, then the lost one at RACK's reordering time-out (recovery,
+# PRR's forced retransmission); then new data as PRR allows.
+PRR_SENDS = "10 R0 | 11 | 12 | - | 13 | 14 | - | - | 15"
+
+
+@scenario
+def prr_follows_rfc6937(peer):
+    """RFC 6937 (tcp_cwnd_reduction()): 10 segments out, the first lost,
+    the others SACKed one by one (no TLP). Recovery starts with the fast
+    retransmission (ssthresh 7 of cwnd 10); then new data leaves at
+    ssthresh / prior_cwnd of what is delivered while more than ssthresh
+    is in flight, and up to what is delivered below it."""
+    knob("tlp", 0)
+    slow_rto(5000)
+    c = open_active(peer, sack=True)
+    flight(c, 30, 10)
+    sends = []
+    for k in range(1, 10):
+        ack(c, 0, sack=[(MSS, (k + 1) * MSS)])
+        got = []
+        while True:
+            s = c.peer.recv(0.3)
+            if s is None:
+                break
+            off = ((s.seq - c.iss - 1) & 0xFFFFFFFF) // MSS
+            got.append("R%d" % off if off < 10 else "%d" % off)
+        sends.append(" ".join(got) or "-")
+    print("# %s: sends after SACKs 1-9: %s" % (P.stack_name(),
+                                               " | ".join(sends)),
+          flush=True)
+    ti = P.tcp_info(c.fd)
+    check(ti["snd_ssthresh"] == 7, "ssthresh %d, not 7" % ti["snd_ssthresh"])
+    check(" | ".join(sends) == PRR_SENDS, "sends %r, kernel TCP's %r"
+          % (" | ".join(sends), PRR_SENDS))
+    ack(c, 30 * MSS)
+
+
 @scenario
 def rack_one_sack_is_enough(peer):
     """RFC 8985 6: a hole with one SACKed segment sent after it is lost
@@ -335,10 +384,7 @@ def rack_one_sack_is_enough(peer):
     and no RTO needed."""
     slow_rto(5000)
     c = open_active(peer, sack=True)
-    data = pattern(4 * MSS)
-    write_all(c.fd, data)
-    for k in range(4):
-        expect_seg(c, data, k * MSS)
+    data = flight(c, 4, 4)
     before = counters()
     ack(c, MSS, sack=[(2 * MSS, 3 * MSS)])   # segment 2 lost, 3 SACKed
     expect_seg(c, data, MSS, timeout=2.5,
@@ -364,10 +410,7 @@ def rack_marks_what_was_sent_together(peer):
     goes out then is what PRR allows (RFC 6937)."""
     slow_rto(5000)
     c = open_active(peer, sack=True)
-    data = pattern(4 * MSS)
-    write_all(c.fd, data)
-    for k in range(4):
-        expect_seg(c, data, k * MSS)
+    data = flight(c, 4, 4)
     before = counters()
     ack(c, 0, sack=[(3 * MSS, 4 * MSS)])
     expect_seg(c, data, 0, timeout=2.5,
@@ -466,10 +509,7 @@ def tlp_retransmits_the_tail(peer):
     knob("tlp", 1)
     slow_rto(5000)
     c = open_active(peer, sack=True)
-    data = pattern(4 * MSS)
-    write_all(c.fd, data)
-    for k in range(4):
-        expect_seg(c, data, k * MSS)
+    data = flight(c, 4, 4)
     before = counters()
     ack(c, 2 * MSS)                   # segments 3 and 4 get no ACK
     expect_seg(c, data, 3 * MSS, timeout=2.5,
@@ -875,7 +915,8 @@ def delayed_ack(peer):
 SCENARIOS = [
     initial_window_10, fast_retransmit_3_dupacks,
     retransmission_collapses_short_segments,
-    sack_recovery_retransmits_holes_only, rack_one_sack_is_enough,
+    sack_recovery_retransmits_holes_only, prr_follows_rfc6937,
+    rack_one_sack_is_enough,
     rack_marks_what_was_sent_together, hystart_ends_slow_start,
     tlp_probes_with_new_data, tlp_retransmits_the_tail,
     wscale_peer_window_respected,
