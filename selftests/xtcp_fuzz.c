@@ -706,13 +706,16 @@ static int proc_check(const struct conn *c, int state, bool *bad)
 /*
  * The scoreboard of a connection we hold, from TCP_INFO: SACKed, lost and
  * retransmitted segments are among those out, and no count went negative.
+ * Not once it is closed: Linux's tcp_done() empties the queue but leaves
+ * lost_out and retrans_out for tcp_disconnect().
  */
 static void info_check(const struct conn *c, int state, bool *bad)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
 
-	if (c->fd < 0 || getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+	if (c->fd < 0 || getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+	    ti.tcpi_state == 7)
 		return;
 	if (ti.tcpi_sacked > ti.tcpi_unacked ||
 	    ti.tcpi_lost > ti.tcpi_unacked ||
