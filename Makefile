@@ -38,7 +38,7 @@ help:
 	@echo "make run        install deps, build, boot the test VM, run the demo"
 	@echo "make check      install deps, build, run every selftest in the VM"
 	@echo "make check-debug  the same on a KASAN/lockdep/kmemleak kernel"
-	@echo "make fuzz       the segment fuzzer, FUZZ_SEGS (1000000) per state, on the debug kernel"
+	@echo "make fuzz       segment fuzzer (FUZZ_SEGS per state) and race fuzzer (FUZZ_RACE_SECS) on the debug kernel"
 	@echo "make style      checkpatch.pl --strict on module/"
 	@echo "make bench      xtcp against kernel TCP in the VM; JSON in build/bench/"
 	@echo "make dkms-check dkms add/build/remove against the installed headers"
@@ -103,17 +103,30 @@ check-debug:
 	$(DEBUG_VM) --timeout 3600 $(VM_NICS) \
 		-- $(REPO)/scripts/run-selftests $(KSFT_STAGE)
 
-# The segment fuzzer at length on the debug kernel: FUZZ_SEGS segments per
-# state and stack, seed FUZZ_SEED (random if empty; printed).
+# The fuzzers at length on the debug kernel: FUZZ_SEGS segments per state
+# on xtcp (FUZZ_TCP_SEGS on kernel TCP, the bar), two fuzzers in parallel,
+# then FUZZ_RACE_SECS of the syscall and race fuzzer on xtcp
+# (FUZZ_RACE_TCP_SECS on kernel TCP); exit 4 of a part is its skip; seed
+# FUZZ_SEED (random if empty; printed). FUZZ_STATES (say
+# ESTABLISHED,TIME_WAIT) limits the segment fuzzer; 0 skips either part.
 FUZZ_SEGS ?= 1000000
+FUZZ_TCP_SEGS ?= 20000
+FUZZ_RACE_SECS ?= 3600
+FUZZ_RACE_TCP_SECS ?= 120
+FUZZ_STATES ?=
 FUZZ_SEED ?=
 fuzz:
 	@$(REPO)/scripts/install-deps
 	$(MAKE) selftests
 	@$(DEBUG_MODULE) && \
-	XTCP_FUZZ_SEGS=$(FUZZ_SEGS) XTCP_FUZZ_SEED=$(FUZZ_SEED) \
-	$(DEBUG_VM) --timeout 14400 \
-		-- "cd $(KSFT_STAGE)/xtcp && ./fuzz_segments.sh"
+	XTCP_FUZZ_SEGS=$(FUZZ_SEGS) XTCP_FUZZ_TCP_SEGS=$(FUZZ_TCP_SEGS) \
+	XTCP_FUZZ_JOBS=2 XTCP_FUZZ_STATES=$(FUZZ_STATES) \
+	XTCP_FUZZ_SEED=$(FUZZ_SEED) XTCP_RACE_SEED=$(FUZZ_SEED) \
+	XTCP_RACE_SECS=$(FUZZ_RACE_SECS) XTCP_RACE_TCP_SECS=$(FUZZ_RACE_TCP_SECS) \
+	$(DEBUG_VM) --timeout 21600 \
+		-- "cd $(KSFT_STAGE)/xtcp && ./fuzz_segments.sh; a=\$$?; \
+		    ./fuzz_syscalls.sh; b=\$$?; \
+		    exit \$$(((a % 4) | (b % 4)))"
 
 # The benchmark: xtcp next to kernel TCP in one VM run; the table goes to
 # the terminal and the figures to build/bench/<date>.json.
@@ -121,7 +134,7 @@ bench:
 	@$(REPO)/scripts/install-deps
 	$(MAKE) modules selftests
 	mkdir -p $(BUILD)/bench
-	{ $(VM) $(VM_FLAGS) --timeout 1800 -- $(REPO)/scripts/bench.sh; \
+	{ $(VM) $(VM_FLAGS) --timeout 5400 --mem 4096 -- $(REPO)/scripts/bench.sh; \
 	  echo $$? > $(BUILD)/bench/rc; } | tee $(BUILD)/bench/last.log; \
 	rc=$$(cat $(BUILD)/bench/rc); \
 	sed -n '/BENCH-JSON-BEGIN/,/BENCH-JSON-END/p' $(BUILD)/bench/last.log \

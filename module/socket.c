@@ -946,6 +946,7 @@ static const struct proto_ops xtcp_stream_ops = {
 	.getsockopt = xtcp_getsockopt,
 	.mmap = sock_no_mmap,
 	.sendpage = sock_no_sendpage,
+	.gettstamp = sock_gettstamp,
 };
 
 /* SO_KEEPALIVE; sock_setsockopt() sets SOCK_KEEPOPEN after this. */

@@ -22,6 +22,9 @@
 #    completes intact;
 #  - ECN: netem marks CE instead of dropping (10 %, ecn); both ends ask
 #    for ECN; the data arrives intact and the sender hears of the marks;
+#  - blind injection: RSTs, SYNs and data at random sequence numbers on
+#    the 4-tuple, at both ends of a transfer; it ends intact and the
+#    receivers answered the SYNs with challenge ACKs;
 #  - segmentation offload (GSO) over veth, three ways: the sender hands
 #    the veth packets of several segments each (its packet counter stays
 #    below a quarter of the segments); with the veth's software
@@ -626,6 +629,95 @@ ecn()
 }
 
 # ---------------------------------------------------------------------
+# Blind injection: an off-path attacker who knows the 4-tuple but not the
+# sequence numbers sends RSTs, SYNs and data (xtcp_flood -m blind, random
+# sequence and acknowledgment numbers) at both ends of a transfer,
+# XTCP_BLIND_N segments at each (100000, an eighth on the debug kernel;
+# make bench sends 10^6). The segments are made in each end's own
+# namespace, so that they do not queue behind the transfer's. The transfer
+# crawls (netem rate 10mbit) until the attack is
+# over, then runs free. It ends intact: no reset, no injected byte (the
+# hashes match); and the attack reached the connection: the receiver
+# answered the in-connection SYNs with challenge ACKs (RFC 5961 4.2,
+# counted as xtcp SynChallenge, TCP TCPSYNChallenge).
+blind_n=${XTCP_BLIND_N:-$((100000 / scale))}
+
+# peer_port NS PROTO PORT: the remote port of the established connection
+# to local port PORT in NS.
+peer_port()
+{
+	local file=/proc/net/xtcp hex
+	[ "$2" = TCP ] && file=/proc/net/tcp
+	hex=$(ip netns exec "$1" awk -v p="$(printf ':%04X' "$3")" '
+		NR > 1 && $4 == "01" && substr($2, 9) == p {
+			print substr($3, 10); exit }' $file)
+	[ -n "$hex" ] && echo $((16#$hex))
+}
+
+blind()
+{
+	local proto=$1 name="$1 blind injection" n=$((16 * MiB))
+	local srv cli cport f1 f2 r1 r2 syn=SynChallenge ack=ChallengeAck
+	local syn0 syn1 ack0 ack1 k sent p
+	want "$name" "$proto" || return 0
+	p=xtcp
+	if [ "$proto" = TCP ]; then
+		syn=TcpExt:TCPSYNChallenge ack=TcpExt:TCPChallengeACK p=tcp
+	fi
+	if ! ip netns exec $nsa tc qdisc replace dev data-a root netem rate 10mbit; then
+		fail "$name: cannot set netem rate 10mbit"
+		return
+	fi
+	syn0=$(($(counter $nsa $syn) + $(counter $nsb $syn)))
+	ack0=$(($(counter $nsa $ack) + $(counter $nsb $ack)))
+	port=$((port + 1))
+	spawn srv $nsb "$tmp/bs" -s "$proto" -l -a $addrb -p $port -m sink -T 120
+	listening $srv "$tmp/bs" || { fail "$name: no server: $(oneline "$tmp/bs")"; return; }
+	spawn cli $nsa "$tmp/bc" -s "$proto" -c $addrb -p $port \
+		-m source -n $n -S 31 -T 120
+	if ! wait_until 20 eval 'cport=$(peer_port $nsb $proto $port); [ -n "$cport" ]'; then
+		fail "$name: no connection"
+		loss $nsa data-a 0
+		return
+	fi
+	# At the server, as from the client; at the client, as from the server.
+	./xtcp_flood -e $nsb -p $p -m blind -s $addra:$cport -d $addrb:$port \
+		-n "$blind_n" > "$tmp/bf1" 2>&1 &
+	f1=$!
+	./xtcp_flood -e $nsa -p $p -m blind -s $addrb:$port -d $addra:$cport \
+		-n "$blind_n" > "$tmp/bf2" 2>&1 &
+	f2=$!
+	wait $f1
+	r1=$?
+	wait $f2
+	r2=$?
+	pid_running $cli || fail "$name: the transfer ended before the attack did (too short to tell)"
+	loss $nsa data-a 0
+	reap $cli 130
+	k=$?
+	reap $srv $((k ? 2 : 10))
+	if [ $r1 != 0 ] || [ $r2 != 0 ]; then
+		fail "$name: xtcp_flood: $(oneline "$tmp/bf1") $(oneline "$tmp/bf2")"
+		return
+	fi
+	if [ $k = 0 ]; then
+		stream "$name: no reset, no injected byte" "$tmp/bc" "$tmp/bs" $n
+	else
+		fail "$name: client exit $k: $(oneline "$tmp/bc")| $(oneline "$tmp/bs")"
+	fi
+	sent=$(($(field "$tmp/bf1" sent | cut -d' ' -f1) + $(field "$tmp/bf2" sent | cut -d' ' -f1)))
+	syn1=$(($(counter $nsa $syn) + $(counter $nsb $syn)))
+	ack1=$(($(counter $nsa $ack) + $(counter $nsb $ack)))
+	log "$name: $sent segments injected ($(field "$tmp/bf1" sent | cut -d' ' -f2) s and $(field "$tmp/bf2" sent | cut -d' ' -f2) s), ${syn#*:} +$((syn1 - syn0)), challenge ACKs sent +$((ack1 - ack0))"
+	# A third of them SYNs; some may have met a busy socket's full backlog.
+	if [ $((syn1 - syn0)) -ge $((sent / 6)) ]; then
+		pass "$name: the attack reached the connection: ${syn#*:} +$((syn1 - syn0)) of $((sent / 3)) SYNs"
+	else
+		fail "$name: only ${syn#*:} +$((syn1 - syn0)) for $((sent / 3)) SYNs: aimed wrong?"
+	fi
+}
+
+# ---------------------------------------------------------------------
 # Segmentation offload over the a <-> b veth pair.
 tx_packets() { ip netns exec $nsa cat /sys/class/net/data-a/statistics/tx_packets; }
 
@@ -694,6 +786,7 @@ for proto in TCP XTCP; do
 	run retries2 $proto
 	run pmtu $proto
 	run ecn $proto
+	run blind $proto
 	for how in veth software one; do
 		run gso $proto $how
 	done

@@ -4,8 +4,9 @@
 # Segment fuzzing: xtcp_fuzz throws structured random segments and ICMP
 # errors at a connection in each of the 11 states, on xtcp and on kernel
 # TCP, XTCP_FUZZ_SEGS per state (20000 by default; make fuzz runs
-# 1000000) with seed XTCP_FUZZ_SEED (random if unset; printed, so that a
-# failure can be replayed). Every row of the proc table must stay sane
+# 1000000 on xtcp, XTCP_FUZZ_TCP_SEGS on kernel TCP, in XTCP_FUZZ_JOBS=2
+# parallel halves; XTCP_FUZZ_STATES names some) with seed XTCP_FUZZ_SEED (random if unset; printed, so
+# that a failure can be replayed). Every row of the proc table must stay sane
 # meanwhile. Afterwards, with the fuzzer's namespace gone, no xtcp socket,
 # orphan or memory is left (the module's reference count, the orphan and
 # memory counts of /proc/net/xtcp_sockstat) and rmmod works.
@@ -17,32 +18,49 @@ trap xtcp_restore EXIT
 
 n=${XTCP_FUZZ_SEGS:-20000}
 seed=${XTCP_FUZZ_SEED:-}
+states=${XTCP_FUZZ_STATES:-}
+if [ "$n" = 0 ]; then
+	log "SKIP: XTCP_FUZZ_SEGS=0"
+	exit $KSFT_SKIP
+fi
 
-# sockstat FIELD: a number of /proc/net/xtcp_sockstat's line.
-sockstat()
+# The states in two halves, for XTCP_FUZZ_JOBS=2 (one fuzzer per CPU, each
+# in a namespace of its own).
+halves=(CLOSED,LISTEN,SYN_SENT,SYN_RECV,ESTABLISHED,FIN_WAIT1
+	FIN_WAIT2,CLOSE_WAIT,LAST_ACK,CLOSING,TIME_WAIT)
+
+# fuzz PROTO SEGMENTS: the fuzzer on every state, in XTCP_FUZZ_JOBS jobs.
+fuzz()
 {
-	local words
-	read -ra words < /proc/net/xtcp_sockstat
-	for ((i = 1; i < ${#words[@]}; i += 2)); do
-		[ "${words[$i]}" = "$1" ] && { echo "${words[$((i + 1))]}"; return; }
+	local pids=() half rc=0 pid
+
+	if [ -n "$states" ] || [ "${XTCP_FUZZ_JOBS:-1}" = 1 ]; then
+		./xtcp_fuzz -p "$1" -n "$2" ${states:+-s "$states"} \
+			${seed:+-S "$seed"}
+		return
+	fi
+	for half in "${halves[@]}"; do
+		./xtcp_fuzz -p "$1" -n "$2" -s "$half" ${seed:+-S "$seed"} &
+		pids+=($!)
 	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || rc=1
+	done
+	return $rc
 }
 
 mem0=$(sockstat mem)
 for proto in xtcp tcp; do
-	if ./xtcp_fuzz -p $proto -n "$n" ${seed:+-S "$seed"}; then
-		pass "$proto: $n segments per state, every row sane"
+	count=$n
+	[ $proto = tcp ] && count=${XTCP_FUZZ_TCP_SEGS:-$n}
+	if fuzz $proto "$count"; then
+		pass "$proto: $count segments per state, every row sane"
 	else
 		fail "$proto: the fuzzer found an insane state (see above)"
 	fi
 done
 
-settled()
-{
-	[ "$(cat /sys/module/xtcp/refcnt)" = 0 ] &&
-		[ "$(sockstat orphan)" = 0 ] && [ "$(sockstat mem)" -le "$mem0" ]
-}
-if wait_for 60 settled; then
+if wait_for 60 xtcp_settled "$mem0"; then
 	pass "nothing left: refcnt 0, no orphans, memory $(sockstat mem) pages (was $mem0)"
 else
 	fail "left behind: refcnt $(cat /sys/module/xtcp/refcnt), $(cat /proc/net/xtcp_sockstat)"

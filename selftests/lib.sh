@@ -63,6 +63,24 @@ xtcp_restore()
 	fi
 }
 
+# sockstat FIELD: a number of /proc/net/xtcp_sockstat's line.
+sockstat()
+{
+	local words i
+	read -ra words < /proc/net/xtcp_sockstat
+	for ((i = 1; i < ${#words[@]}; i += 2)); do
+		[ "${words[$i]}" = "$1" ] && { echo "${words[$((i + 1))]}"; return; }
+	done
+}
+
+# xtcp_settled MEM0: no socket holds the module, no orphan is left and
+# the memory count is back to MEM0 pages or below.
+xtcp_settled()
+{
+	[ "$(cat /sys/module/xtcp/refcnt)" = 0 ] &&
+		[ "$(sockstat orphan)" = 0 ] && [ "$(sockstat mem)" -le "$1" ]
+}
+
 # wait_for SECONDS COMMAND...: poll until COMMAND succeeds. Polls a
 # condition, never sleeps a fixed time as a substitute for one.
 wait_for()

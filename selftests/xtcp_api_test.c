@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -1220,7 +1221,8 @@ TEST_F(api, timestamp_and_cc_info)
  */
 TEST_F(api, quickack_option)
 {
-	int c, s;
+	long long t0;
+	int c, s, q;
 
 	new_pair(_metadata, self, &c, &s);
 	EXPECT_EQ(1, getint(s, SOL_TCP, TCP_QUICKACK));
@@ -1232,9 +1234,20 @@ TEST_F(api, quickack_option)
 	EXPECT_EQ(0, setint(s, SOL_TCP, TCP_QUICKACK, 2));
 	EXPECT_EQ(1, getint(s, SOL_TCP, TCP_QUICKACK));
 	ASSERT_EQ(0, shutdown(c, SHUT_WR));
+	t0 = now_ms();
 	ASSERT_TRUE(poll_wait(s, POLLIN | POLLRDHUP, POLLRDHUP, deadline_ms()) &
 		    POLLRDHUP);
-	EXPECT_EQ(0, getint(s, SOL_TCP, TCP_QUICKACK));
+	/*
+	 * The FIN entered interactive mode; the delayed-ACK timer (40 ms)
+	 * ends it, and a slow machine may let it fire first.
+	 */
+	q = getint(s, SOL_TCP, TCP_QUICKACK);
+	if (now_ms() - t0 < 30) {
+		EXPECT_EQ(0, q);
+	} else {
+		TH_LOG("FIN seen %lld ms ago: TCP_QUICKACK %d not checked",
+		       now_ms() - t0, q);
+	}
 	close(c);
 	close(s);
 }
@@ -1272,6 +1285,44 @@ TEST_F(api, error_queue_and_zerocopy)
 	EXPECT_EQ(0, wait_outq(c, 0));
 	EXPECT_EQ(-1, recvmsg(c, &m, MSG_ERRQUEUE | MSG_DONTWAIT));
 	EXPECT_EQ(EAGAIN, errno);
+	close(c);
+	close(s);
+}
+
+/*
+ * SIOCGSTAMP and SIOCGSTAMPNS read the time of the last packet handed to
+ * the socket, which a stream socket never records: ENOENT, before and
+ * after data (sock_gettstamp()). mmap() is where the two differ.
+ */
+TEST_F(api, stamp_ioctls_and_mmap)
+{
+	struct timespec ts;
+	struct timeval tv;
+	char buf[10] = "0123456789";
+	void *p;
+	int c, s;
+
+	new_pair(_metadata, self, &c, &s);
+	EXPECT_EQ(-1, ioctl(s, SIOCGSTAMP, &tv));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ((ssize_t)sizeof(buf), send(c, buf, sizeof(buf), 0));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(s, buf, sizeof(buf)));
+	EXPECT_EQ(-1, ioctl(s, SIOCGSTAMP, &tv));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, ioctl(s, SIOCGSTAMPNS, &ts));
+	EXPECT_EQ(ENOENT, errno);
+	/*
+	 * Differs on purpose: kernel TCP maps a socket read-only for
+	 * TCP_ZEROCOPY_RECEIVE, which xtcp does not have: ENODEV.
+	 */
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, s, 0);
+	if (variant->xtcp) {
+		EXPECT_EQ(MAP_FAILED, p);
+		EXPECT_EQ(ENODEV, errno);
+	} else {
+		ASSERT_NE(MAP_FAILED, p);
+		munmap(p, 4096);
+	}
 	close(c);
 	close(s);
 }

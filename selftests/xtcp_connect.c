@@ -27,6 +27,9 @@
  *		   "rx BYTES HASH"
  *	-m crr     for -t SEC (or -n COUNT): connect, 1-byte request, 1-byte
  *		   response, close; print "crr COUNT RATE/s"
+ *	-m conn    for -t SEC (or -n COUNT): a non-blocking connect, 1-byte
+ *		   request and response, close, each within 5 s; print "conn
+ *		   OK FAILED p50_us p99_us max_us" (the time each took)
  *	-m rr      one connection, -n COUNT 1-byte round trips (or as many
  *		   as fit in -t SEC); print "rr COUNT p50_us p99_us max_us"
  * Common:  -s XTCP|TCP  -C how: how a connection ends: "close" (default),
@@ -649,6 +652,61 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Wait up to @ms for @events on @fd; 1 if they came. */
+static int wait_fd(int fd, short events, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	return poll(&p, 1, ms) == 1 && (p.revents & events);
+}
+
+/*
+ * -m conn: connections one after the other, each a non-blocking connect()
+ * and a 1-byte request and response within CONN_MS, then close(); the
+ * time each took, and how many did not make it in time or failed.
+ */
+#define CONN_MS 5000
+static void client_conn(const char *addr, int port, uint64_t count,
+			double secs)
+{
+	uint64_t cap = count ? count : 1 << 20, ok = 0, failed = 0;
+	struct sockaddr_in sa = xtcp_addr(addr, port);
+	double *lat = calloc(cap, sizeof(double));
+	double start = now_s();
+
+	if (!lat)
+		die("calloc");
+	while (ok + failed < cap && !stop) {
+		double t0 = now_s();
+		int fd = new_socket(), err = 0;
+		socklen_t len = sizeof(err);
+		char b = 'x';
+
+		if (!count && t0 - start >= secs) {
+			close(fd);
+			break;
+		}
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		if ((!connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		     (errno == EINPROGRESS && wait_fd(fd, POLLOUT, CONN_MS))) &&
+		    !getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) && !err &&
+		    write(fd, &b, 1) == 1 &&
+		    wait_fd(fd, POLLIN, CONN_MS - (now_s() - t0) * 1e3) &&
+		    read(fd, &b, 1) == 1)
+			lat[ok++] = (now_s() - t0) * 1e6;
+		else
+			failed++;
+		close(fd);
+	}
+	if (!ok)
+		die("no connection");
+	qsort(lat, ok, sizeof(double), cmp_double);
+	printf("conn %llu %llu %.1f %.1f %.1f\n", (unsigned long long)ok,
+	       (unsigned long long)failed, lat[ok / 2], lat[ok * 99 / 100],
+	       lat[ok - 1]);
+	free(lat);
+}
+
 static void client_rr(const char *addr, int port, uint64_t count, double secs)
 {
 	uint64_t cap = count ? count : 1 << 22, i;
@@ -789,6 +847,8 @@ int main(int argc, char **argv)
 		client_crr(peer, port, n, secs ? secs : 5);
 	} else if (peer && mode && !strcmp(mode, "rr")) {
 		client_rr(peer, port, n ? n : (secs ? 0 : 1000), secs);
+	} else if (peer && mode && !strcmp(mode, "conn")) {
+		client_conn(peer, port, n, secs ? secs : 5);
 	} else {
 		usage();
 	}
