@@ -1181,6 +1181,22 @@ lookup:
 	th = tcp_hdr(skb);
 	iph = ip_hdr(skb);
 
+	/*
+	 * A listener takes its segments without the socket lock, as Linux's
+	 * has since 4.4 (tcp_v4_rcv()): its SYN and accept queues have a
+	 * lock of their own, a new child is locked from its birth
+	 * (sk_clone_lock()), and what xtcp_listen_rcv() reads of the
+	 * listener is read once. Taking the lock would send every SYN that
+	 * comes while the owner is in accept() or setsockopt() to the
+	 * backlog, which the owner then works through in its own context:
+	 * under a SYN flood, seconds before accept() returns.
+	 */
+	if (sk->sk_state == TCP_LISTEN) {
+		xtcp_listen_rcv(sk, skb);
+		sock_put(sk);
+		return 0;
+	}
+
 	bh_lock_sock_nested(sk);
 	if (sk->sk_state == TCP_CLOSE && !retried) {
 		/*

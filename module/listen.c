@@ -138,6 +138,12 @@ static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
 	xs->snd_una = xs->iss + from_cookie;
 	xs->snd_nxt = xs->snd_una;
 	xs->write_seq = xs->snd_una;
+	/*
+	 * No short segment is out: Nagle must not wait for one
+	 * (tcp_create_openreq_child()). A SYN-ACK we send moves it on; a
+	 * cookie's was stateless.
+	 */
+	xs->snd_sml = xs->snd_una;
 
 	if (from_cookie) {
 		/* A cookie keeps only the MSS (no timestamps here). */

@@ -313,6 +313,7 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 	xs->write_seq = xs->iss;
 	xs->snd_una = xs->iss;
 	xs->snd_nxt = xs->iss;
+	xs->snd_sml = xs->iss;	/* tcp_connect_init() */
 	xs->rcv_wnd = xtcp_initial_rcv_wnd(sk);
 	atomic_set(&inet->inet_id, get_random_u16());
 

@@ -256,6 +256,28 @@ def syncookie_handshake(peer):
     check(counters()["SyncookiesRecv"] == 1, "SyncookiesRecv")
 
 
+def syncookie_short_write_leaves_at_once(peer):
+    """A connection made from a cookie has sent no short segment, so Nagle
+    holds nothing back: its first 1-byte write leaves at once. (xtcp once
+    left the mark of the last short segment at 0, and held the byte for
+    the persist timer whenever the cookie ISS was in the upper half of
+    the sequence space: half of the connections, 3 s each.) Eight
+    handshakes, so that both halves come up."""
+    knob("syncookies", 2)
+    lfd, lport = listener(5021)
+    for i in range(8):
+        port = 41200 + i
+        peer.send(port, lport, 6000, 0, SYN, 65535, opt_mss(1400))
+        sa = peer.expect(SYN | ACK, ack=6001, dport=port)
+        peer.send(port, lport, 6001, sa.seq + 1, ACK)
+        fd = xaccept(lfd)
+        os.write(fd, b"x")
+        peer.expect(ACK | PSH, timeout=0.5, seq=sa.seq + 1, dport=port)
+        os.close(fd)
+        peer.expect(FIN | ACK, dport=port)
+        peer.send(port, lport, 6001, sa.seq + 3, RST)
+
+
 def listener_close_forgets_children(peer):
     """Closing a listener (inet_csk_listen_stop()): a child waiting in the
     accept queue is reset, a half-open one goes silently, and the ACK
@@ -857,6 +879,7 @@ SCENARIOS = [
     blocking_connect_refused, listen_to_syn_rcvd, syn_rcvd_to_established,
     syn_rcvd_rst_to_listen, syn_rcvd_duplicate_syn, syn_rcvd_to_fin_wait1,
     synack_retransmission, syn_queue_bound, syncookie_handshake,
+    syncookie_short_write_leaves_at_once,
     listener_close_forgets_children,
     accept_queue_and_accept4,
     established_to_fin_wait1_close, established_to_fin_wait1_shutdown,
