@@ -480,6 +480,7 @@ netem_one()	# PROTO
 rr_one()	# PROTO
 {
 	local proto=$1 ks="rr_p50_us_$1 rr_p99_us_$1 rr_max_us_$1" out rc
+	local w n p50 p99 max
 	note "rr over $proto: $rr_n round trips"
 	fresh_ns rr-$proto
 	if ! server $proto 7020; then
@@ -507,30 +508,31 @@ rr_one()	# PROTO
 # R[KEY_min_PROTO] and R[KEY_max_PROTO] the extremes.
 rounds()
 {
-	local n=$1 fn=$2 r proto k kk
+	# Names of their own: FUNC's variables are in scope here.
+	local _n=$1 _fn=$2 _r _p _k _kk
 	shift 2
-	declare -A vals=()
-	for ((r = 1; r <= n; r++)); do
-		for proto in XTCP TCP; do
-			for k; do
-				unset "R[${k}_$proto]"
+	declare -A _vals=()
+	for ((_r = 1; _r <= _n; _r++)); do
+		for _p in XTCP TCP; do
+			for _k; do
+				unset "R[${_k}_$_p]"
 			done
-			$fn $proto
-			for k; do
-				kk=${k}_$proto
-				is_num "${R[$kk]:-}" && vals[$kk]+=" ${R[$kk]}"
+			$_fn $_p
+			for _k; do
+				_kk=${_k}_$_p
+				is_num "${R[$_kk]:-}" && _vals[$_kk]+=" ${R[$_kk]}"
 			done
 		done
 	done
-	for proto in XTCP TCP; do
-		for k; do
-			kk=${k}_$proto
+	for _p in XTCP TCP; do
+		for _k; do
+			_kk=${_k}_$_p
 			# shellcheck disable=SC2086
-			R[$kk]=$(median ${vals[$kk]:-})
+			R[$_kk]=$(median ${_vals[$_kk]:-})
 			# shellcheck disable=SC2086
-			R[${k}_min_$proto]=$(printf '%s\n' ${vals[$kk]:-} | sort -g | head -n 1)
+			R[${_k}_min_$_p]=$(printf '%s\n' ${_vals[$_kk]:-} | sort -g | head -n 1)
 			# shellcheck disable=SC2086
-			R[${k}_max_$proto]=$(printf '%s\n' ${vals[$kk]:-} | sort -g | tail -n 1)
+			R[${_k}_max_$_p]=$(printf '%s\n' ${_vals[$_kk]:-} | sort -g | tail -n 1)
 		done
 	done
 }
@@ -560,6 +562,7 @@ synflood()	# PROTO
 {
 	local proto=$1 p=xtcp k=synflood${syn_cookies} out fl peak=0 h
 	local cookies=SyncookiesSent c0 c1 srv sf=/tmp/bench-syn.$1
+	local w ok failed p50 p99 max sent rate
 	local ks="${k}_rate_$proto ${k}_ok_pct_$proto ${k}_p50_us_$proto ${k}_p99_us_$proto ${k}_halfopen_$proto"
 	[ $proto = TCP ] && p=tcp cookies=TcpExt:SyncookiesSent
 	if ! veth_pair syn-$proto; then
