@@ -77,6 +77,16 @@
 #             default 5) of new connections to the same listener before
 #             and while they all exist. BENCH_SCALE_ROUNDS (default 5)
 #             rounds, taking turns: medians with min and max
+#  tw_mass    BENCH_TWM_N (default 1000000) TIME_WAIT entries at once, made
+#             by xtcp_scale in batches of 100,000 connections across the
+#             veth pair, each batch from 4 client addresses of its own and
+#             closed by the client (the entries are the client's); xtcp
+#             keeps them 2 * msl_ms = 600 s, all in one bucket
+#             (tw_bucket_ms 900000), TCP for its fixed 60 s, so it holds
+#             what the last minute made: the entries held, the memory they
+#             take (MemAvailable drop per entry held), the crr rate from a
+#             fresh address while they exist (the TIME_WAIT lookups), the
+#             time to make them. One round (it takes minutes per stack).
 #
 # Environment (each may also be given as XTCP_BENCH_..., e.g.
 # XTCP_BENCH_ONLY: the VM runner passes XTCP_* variables into the guest, so
@@ -86,8 +96,8 @@
 #  BENCH_CRR_SECS, BENCH_TW_N, BENCH_BULK_BYTES, BENCH_BULK_ROUNDS,
 #  BENCH_NETEM_BYTES, BENCH_NETEM_SEED, BENCH_RR_N, BENCH_SYNFLOOD_SECS,
 #  BENCH_SYNFLOOD_ROUNDS, BENCH_INJECT_BYTES, BENCH_INJECT_ROUNDS,
-#  BENCH_BLIND_N, BENCH_SCALE_N, BENCH_SCALE_ROUNDS, BENCH_SCALE_CRR_SECS
-#                      sizes, see above
+#  BENCH_BLIND_N, BENCH_SCALE_N, BENCH_SCALE_ROUNDS, BENCH_SCALE_CRR_SECS,
+#  BENCH_TWM_N         sizes, see above
 #  BENCH_ROUNDS        rounds of crr, tw_stall, bulk_netem and rr (5)
 #  BENCH_TIMEOUT       seconds after which one transfer or rr run counts as
 #                      failed (default 300)
@@ -128,8 +138,9 @@ blind_n=$(opt BLIND_N 1000000)
 scale_n=$(opt SCALE_N 100000)
 scale_rounds=$(opt SCALE_ROUNDS 5)
 scale_crr=$(opt SCALE_CRR_SECS 5)
+twm_n=$(opt TWM_N 1000000)
 tmo=$(opt TIMEOUT 300)
-ALL="crr tw_bytes tw_stall bulk_lo bulk_veth bulk_netem rr synflood inject blind scale"
+ALL="crr tw_bytes tw_stall bulk_lo bulk_veth bulk_netem rr synflood inject blind scale tw_mass"
 only=$(opt ONLY "$ALL" | tr ',' ' ')
 for w in $only; do
 	case " $ALL " in
@@ -849,6 +860,73 @@ if want scale; then
 	rounds "$scale_rounds" scale scale_rate scale_bytes scale_crr0 scale_crr1
 fi
 
+# Many TIME_WAIT entries at once: the client (whose entries they are) in
+# $NS, the server in $NS_B.
+tw_held()	# PROTO: TIME_WAIT entries in $NS (sockstat)
+{
+	if [ "$1" = XTCP ]; then
+		in_ns awk '{ for (i = 1; i < NF; i++) if ($i == "tw") print $(i + 1) }' \
+			/proc/net/xtcp_sockstat
+	else
+		in_ns awk '$1 == "TCP:" { for (i = 1; i < NF; i++)
+			if ($i == "tw") print $(i + 1) }' /proc/net/sockstat
+	fi
+}
+tw_mass()	# PROTO
+{
+	local proto=$1 sf=/tmp/bench-twm.$1 srv b nb a addrs m0 m1 t0 held crr
+	local ks="twm_held_$proto twm_bytes_$proto twm_crr_$proto twm_secs_$proto"
+	local w n t rate
+	if ! veth_pair twm-$proto; then
+		error $ks -- "tw_mass over $proto: no veth pair"
+		return
+	fi
+	in_ns sysctl -qw net.ipv4.ip_local_port_range="1024 65535" \
+		net.xtcp.msl_ms=300000 net.xtcp.tw_bucket_ms=900000 \
+		net.xtcp.max_tw_buckets=16777216 net.ipv4.tcp_max_tw_buckets=16777216
+	"$scale_tool" -e $NS_B -s $proto -l -a $VETH_B -p $SCALE_PORT \
+		> $sf.srv 2>&1 &
+	srv=$!
+	if ! wait_listening $srv $sf.srv; then
+		error $ks -- "tw_mass over $proto: server did not start"
+		return
+	fi
+	m0=$(mem_avail)
+	t0=$SECONDS
+	nb=$(((twm_n + 99999) / 100000))
+	for ((b = 0; b < nb; b++)); do
+		addrs=
+		for a in 1 2 3 4; do
+			a=10.$((b / 250)).$((b % 250)).$a
+			ip -n $NS addr add $a/32 dev bench-a
+			ip -n $NS_B route add $a/32 dev bench-b 2>/dev/null
+			addrs+=${addrs:+,}$a
+		done
+		# stdin at EOF at once: open them all, then close them all.
+		if ! "$scale_tool" -e $NS -s $proto -c $VETH_B -p $SCALE_PORT \
+			-n $((twm_n / nb)) -B $addrs < /dev/null > $sf.cli 2>&1; then
+			error $ks -- "tw_mass over $proto: batch $b: $(tr '\n' ' ' < $sf.cli)"
+			stop_servers $srv
+			return
+		fi
+	done
+	R[twm_secs_$proto]=$((SECONDS - t0))
+	held=$(tw_held $proto)
+	m1=$(mem_avail)
+	crr=$(scale_crr_rate $proto)
+	stop_servers $srv
+	R[twm_held_$proto]=$held
+	is_num "$held" && [ "$held" -gt 0 ] &&
+		R[twm_bytes_$proto]=$(((m0 - m1) / held))
+	R[twm_crr_$proto]=$crr
+	note "tw_mass over $proto: $held TIME_WAIT entries held after $((SECONDS - t0)) s, $(((m0 - m1) / 1048576)) MiB, crr $crr/s"
+}
+if want tw_mass; then
+	for proto in XTCP TCP; do
+		tw_mass $proto
+	done
+fi
+
 ns_clear
 
 # The table: a row for each figure measured (or attempted).
@@ -917,6 +995,10 @@ rowm "$scale_n connections: set up per second" scale_rate
 rowm "  bytes each (MemAvailable drop / count)" scale_bytes
 rowm "  connections/s (crr) before" scale_crr0
 rowm "  connections/s (crr) while they exist" scale_crr1
+row "$twm_n TIME_WAIT entries: made in s" twm_secs
+row "  held at the end" twm_held noratio
+row "  bytes each (MemAvailable drop / held)" twm_bytes
+row "  connections/s (crr) while they exist" twm_crr
 row "blind injection: segments sent (both ends)" blind_sent noratio
 row "  connections reset (must be 0)" blind_resets noratio
 row "  bytes injected (must be 0)" blind_injected noratio

@@ -10,7 +10,8 @@
  * Client:  xtcp_scale [-s XTCP|TCP] -c ADDR -p PORT -n N -B SRC[,SRC...]
  *		       [-e NETNS]
  *	Opens N connections, up to 1000 at a time in progress, binding them
- *	to the source addresses in turn (any port), and prints "established
+ *	to the source addresses in turn, each address's ports counting up
+ *	from 1024 (N / addresses must stay below 64512), and prints "established
  *	N SECS RATE" once all are up; then holds them until stdin reaches EOF
  *	or SIGTERM, closes them all and prints "closed". Exit 1 if a
  *	connection failed (with "error CALL ERRNO" on stdout).
@@ -117,7 +118,7 @@ static void client(const char *addr, int port, long count, char *sources)
 {
 	struct sockaddr_in dst = xtcp_addr(addr, port), src[64];
 	struct epoll_event ev = { .events = EPOLLOUT }, evs[256];
-	int ep = epoll_create1(0), nsrc = 0, one = 1, i, n;
+	int ep = epoll_create1(0), nsrc = 0, i, n;
 	long started = 0, done = 0;
 	int *fds = calloc(count, sizeof(int));
 	double t0 = now(), t;
@@ -135,11 +136,13 @@ static void client(const char *addr, int port, long count, char *sources)
 
 			if (fd < 0)
 				fail("socket");
-			setsockopt(fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one,
-				   sizeof(one));
-			if (nsrc && bind(fd, (struct sockaddr *)&src[started % nsrc],
-					 sizeof(src[0])))
-				fail("bind");
+			if (nsrc) {
+				struct sockaddr_in a = src[started % nsrc];
+
+				a.sin_port = htons(1024 + started / nsrc);
+				if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
+					fail("bind");
+			}
 			if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) &&
 			    errno != EINPROGRESS)
 				fail("connect");
