@@ -71,6 +71,25 @@ static uint32_t rnd(void)
 	return rng >> 16;
 }
 
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+static uint32_t sum16(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *p = data;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	return sum;
+}
+
 /* The 20-byte IPv4 header at @p (the kernel fills in id and checksum). */
 static void ip_header(uint8_t *p, size_t total, uint8_t ipproto,
 		      uint32_t saddr, uint32_t daddr)
@@ -106,8 +125,8 @@ static void seg_header(uint8_t *t, size_t hl, size_t len, uint16_t sport,
 	ps[9] = proto;
 	ps[10] = len >> 8;
 	ps[11] = len;
-	*(uint16_t *)(t + 16) = htons(~xtcp_csum_add(xtcp_csum_add(0, ps, 12),
-						     t, len));
+	*(uint16_t *)(t + 16) = htons(~fold(sum16(t, len, sum16(ps, 12, 0))) &
+				      0xffff);
 }
 
 /* MSS 1460, SACK permitted, timestamps, NOP, window scale 7: Linux's SYN. */
@@ -179,7 +198,8 @@ static size_t make(uint8_t *p, int mode, uint32_t s, uint16_t sp, uint32_t d,
 		seg_header(q + 20, 20, 20, dp, sp, rnd() << 16 ^ rnd(), 0,
 			   0x10, d, s);
 		*(uint16_t *)(t + 2) = 0;
-		*(uint16_t *)(t + 2) = htons(~xtcp_csum_add(0, t, 8 + 48));
+		*(uint16_t *)(t + 2) = htons(~fold(sum16(t, 8 + 48, 0)) &
+					     0xffff);
 		ip_header(p, 20 + 8 + 48, IPPROTO_ICMP, router, d);
 		return 20 + 8 + 48;
 	}
@@ -199,6 +219,14 @@ static bool parse(const char *arg, uint32_t *addr, uint16_t *port)
 	*c = 0;
 	*port = atoi(c + 1);
 	return inet_pton(AF_INET, buf, addr) == 1;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)
@@ -242,12 +270,21 @@ int main(int argc, char **argv)
 		case 'S':
 			rng = strtoull(optarg, NULL, 0) | 1;
 			break;
-		case 'e':
-			if (xtcp_enter_netns(optarg)) {
-				perror(optarg);
+		case 'e': {
+			char path[256];
+			int nfd;
+
+			snprintf(path, sizeof(path), "%s%s",
+				 strchr(optarg, '/') ? "" : "/run/netns/",
+				 optarg);
+			nfd = open(path, O_RDONLY);
+			if (nfd < 0 || setns(nfd, CLONE_NEWNET)) {
+				perror(path);
 				return 1;
 			}
+			close(nfd);
 			break;
+		}
 		default:
 			mode = -2;
 		}
@@ -275,8 +312,8 @@ int main(int argc, char **argv)
 
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
-	t0 = xtcp_now();
-	while (!stop && sent < count && (!secs || xtcp_now() - t0 < secs)) {
+	t0 = now();
+	while (!stop && sent < count && (!secs || now() - t0 < secs)) {
 		unsigned long n = count - sent < BATCH ? count - sent : BATCH;
 		int r;
 
@@ -292,7 +329,7 @@ int main(int argc, char **argv)
 		}
 		sent += r;
 	}
-	t = xtcp_now() - t0;
+	t = now() - t0;
 	printf("sent %lu %.3f %.0f\n", sent, t, sent / (t + 1e-9));
 	return 0;
 }

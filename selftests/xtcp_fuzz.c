@@ -83,9 +83,25 @@ static void die(const char *what)
 	exit(1);
 }
 
+static uint16_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len > 1) {
+		sum += (p[0] << 8) | p[1];
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		sum += p[0] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
 static uint16_t csum(const void *data, size_t len, uint32_t start)
 {
-	return ~xtcp_csum_add(start, data, len) & 0xffff;
+	return ~csum_add(start, data, len) & 0xffff;
 }
 
 /* The transport checksum of @t (@len bytes) from the peer to us. */
@@ -99,7 +115,7 @@ static uint16_t l4_csum(const uint8_t *t, size_t len, uint32_t saddr)
 	ps[9] = proto;
 	ps[10] = len >> 8;
 	ps[11] = len;
-	return htons(csum(t, len, xtcp_csum_add(0, ps, 12)));
+	return htons(csum(t, len, csum_add(0, ps, 12)));
 }
 
 /* ------------------------------------------------------------ tun */

@@ -9,15 +9,11 @@
 #ifndef XTCP_LIB_H
 #define XTCP_LIB_H
 
-#include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "xtcp.h"
 
@@ -94,50 +90,5 @@ static inline int xtcp_proc_count(unsigned short port, int state)
 	fclose(f);
 	return n;
 }
-
-/*
- * The Internet checksum (RFC 1071): @sum plus the 16-bit words of @data,
- * folded to 16 bits. Its complement goes into a header.
- */
-static inline uint16_t xtcp_csum_add(uint32_t sum, const void *data,
-				     size_t len)
-{
-	const uint8_t *p = data;
-
-	for (; len > 1; p += 2, len -= 2)
-		sum += (p[0] << 8) | p[1];
-	if (len)
-		sum += p[0] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
-
-/* CLOCK_MONOTONIC in seconds. */
-static inline double xtcp_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-#ifdef CLONE_NEWNET	/* <sched.h> with _GNU_SOURCE */
-/* Join the network namespace NAME (under /run/netns) or PATH: 0, or -1. */
-static inline int xtcp_enter_netns(const char *ns)
-{
-	char path[256];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s%s", strchr(ns, '/') ? "" :
-		 "/run/netns/", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return ret;
-}
-#endif
 
 #endif /* XTCP_LIB_H */

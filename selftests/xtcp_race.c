@@ -562,6 +562,20 @@ static void *worker_main(void *arg)
 
 /* ------------------------------------------------------------ the others */
 
+static uint16_t csum16(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *p = data;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
 /* Random segments at the ports in use, from a raw socket over loopback. */
 static void *injector_main(void *arg)
 {
@@ -597,8 +611,8 @@ static void *injector_main(void *arg)
 		seg[16] = seg[17] = 0;
 		ps[10] = len >> 8;
 		ps[11] = len;
-		sum = xtcp_csum_add(0, ps, sizeof(ps));
-		*(uint16_t *)(seg + 16) = htons(~xtcp_csum_add(sum, seg, len));
+		sum = ~csum16(ps, sizeof(ps), 0) & 0xffff;
+		*(uint16_t *)(seg + 16) = htons(csum16(seg, len, sum));
 		if (!below(w, 20))
 			seg[16] ^= 0x40;
 		sendto(rawfd, seg, len, 0, (void *)&dst, sizeof(dst));
@@ -739,6 +753,14 @@ static void lo_up(void)
 	close(fd);
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /*
  * One round, in a child process. Exit status 0: sane and every thread came
  * back; 1: an insane row or a thread stuck in a call.
@@ -789,8 +811,8 @@ static int round_main(uint64_t seed, double secs, bool abrupt, int out)
 			return 1;
 	}
 
-	end = xtcp_now() + secs;
-	for (i = 0; xtcp_now() < end; i++) {
+	end = now() + secs;
+	for (i = 0; now() < end; i++) {
 		int op = workers[i % nthreads].op;
 
 		if (op >= 0)
@@ -818,10 +840,10 @@ static int round_main(uint64_t seed, double secs, bool abrupt, int out)
 		_exit(ok ? 0 : 1);	/* the namespace dies under load */
 
 	stop = 1;
-	t = xtcp_now() + STUCK_SECS;
+	t = now() + STUCK_SECS;
 	for (i = 0; i < n; i++) {
 		while (pthread_tryjoin_np(workers[i].tid, NULL)) {
-			if (xtcp_now() > t) {
+			if (now() > t) {
 				int op = workers[i].op;
 
 				printf("not ok: thread %d stuck in %s for %d s\n",
@@ -943,9 +965,9 @@ int main(int argc, char **argv)
 	       nthreads, round_max);
 	fflush(stdout);
 
-	start = xtcp_now();
+	start = now();
 	end = start + secs;
-	while (xtcp_now() < end && !bad) {
+	while (now() < end && !bad) {
 		uint64_t rseed = next(&rng);
 		double len = 0.5 + (rseed >> 11) % 1000 * (round_max - 0.5) / 1000;
 		bool abrupt = rseed & 1;
@@ -965,11 +987,11 @@ int main(int argc, char **argv)
 			_exit(round_main(rseed, len, abrupt, p[1]));
 		}
 		close(p[1]);
-		limit = xtcp_now() + len + STUCK_SECS + 30;
+		limit = now() + len + STUCK_SECS + 30;
 		while (waitpid(pid, &status, WNOHANG) == 0) {
 			struct timespec ts = { 0, 20 * 1000 * 1000 };
 
-			if (xtcp_now() > limit) {
+			if (now() > limit) {
 				printf("not ok: round %lu (seed %llu) did not end\n",
 				       rounds, (unsigned long long)rseed);
 				kill(pid, SIGKILL);
@@ -1002,8 +1024,8 @@ int main(int argc, char **argv)
 		abrupt_rounds += abrupt;
 	}
 	printf("# %lu rounds (%lu abrupt) in %.0f s: %lu calls (%.0f/s), %lu injected segments, %lu sysctl writes, seed %llu\n",
-	       rounds, abrupt_rounds, xtcp_now() - start, totals[0],
-	       totals[0] / (xtcp_now() - start), totals[1], totals[2],
+	       rounds, abrupt_rounds, now() - start, totals[0],
+	       totals[0] / (now() - start), totals[1], totals[2],
 	       (unsigned long long)seed);
 	if (verbose)
 		report();

@@ -44,6 +44,14 @@ static void on_term(int sig)
 	stop = 1;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void fail(const char *call)
 {
 	printf("error %s %s\n", call, strerrorname_np(errno) ?: "?");
@@ -113,7 +121,7 @@ static void client(const char *addr, int port, long count, char *sources)
 	int ep = epoll_create1(0), nsrc = 0, i, n;
 	long started = 0, done = 0;
 	int *fds = calloc(count, sizeof(int));
-	double t0 = xtcp_now(), t;
+	double t0 = now(), t;
 	char *tok, *save = NULL, c;
 
 	if (!fds || ep < 0)
@@ -159,7 +167,7 @@ static void client(const char *addr, int port, long count, char *sources)
 			done++;
 		}
 	}
-	t = xtcp_now() - t0;
+	t = now() - t0;
 	printf("established %ld %.3f %.0f\n", count, t, count / t);
 	fflush(stdout);
 	while (!stop && read(0, &c, 1) > 0)
@@ -198,10 +206,19 @@ int main(int argc, char **argv)
 		case 'B':
 			sources = optarg;
 			break;
-		case 'e':
-			if (xtcp_enter_netns(optarg))
+		case 'e': {
+			char path[256];
+			int fd;
+
+			snprintf(path, sizeof(path), "%s%s",
+				 strchr(optarg, '/') ? "" : "/run/netns/",
+				 optarg);
+			fd = open(path, O_RDONLY);
+			if (fd < 0 || setns(fd, CLONE_NEWNET))
 				fail("setns");
+			close(fd);
 			break;
+		}
 		default:
 			addr = NULL;
 		}
