@@ -33,6 +33,8 @@
  * connect() on an unbound socket shares ports: a port may serve many
  * connections as long as their 4-tuples differ, but only among sockets
  * that connect() bound (port_shared), as __inet_hash_connect() does.
+ * bind() to port 0 shares a port with sockets bound to other addresses,
+ * as inet_csk_find_open_port() does.
  */
 #include <linux/jhash.h>
 #include <linux/random.h>
@@ -40,6 +42,7 @@
 #include <linux/rculist_nulls.h>
 #include <linux/slab.h>
 #include <net/ip.h>
+#include <net/secure_seq.h>
 #include <net/tcp_states.h>
 
 #include "xtcp.h"
@@ -157,27 +160,81 @@ static bool xtcp_port_conflict(const struct xtcp_bind_bucket *tb,
 }
 
 /*
- * Pick a port from ip_local_port_range that nobody in this namespace holds,
- * skipping ip_local_reserved_ports. Start at a random point of the range so
- * that successive binds do not probe the same ports over and over.
- * Caller holds xn->bind_lock. Returns 0 when the range is exhausted.
+ * Would @sk, binding to an ephemeral port, collide with an owner or a
+ * TIME_WAIT entry of @tb? There SO_REUSEADDR and SO_REUSEPORT do not
+ * count (inet_csk_find_open_port() without relax): only another device
+ * or another local address, neither of them the wildcard, lets two
+ * sockets share the port. Caller holds xn->bind_lock.
+ */
+static bool xtcp_port_taken(const struct xtcp_bind_bucket *tb,
+			    const struct sock *sk)
+{
+	__be32 a1 = sk->sk_rcv_saddr;
+	struct xtcp_sock *xs;
+
+	hlist_for_each_entry(xs, &tb->owners, bind_node) {
+		struct sock *sk2 = (struct sock *)xs;
+		int dev2 = READ_ONCE(sk2->sk_bound_dev_if);
+
+		if (sk->sk_bound_dev_if && dev2 && sk->sk_bound_dev_if != dev2)
+			continue;
+		if (!a1 || !sk2->sk_rcv_saddr || a1 == sk2->sk_rcv_saddr)
+			return true;
+	}
+	return xtcp_tw_addr_conflict(&tb->tw, sk);
+}
+
+/*
+ * Pick a port from ip_local_port_range for bind() with port 0, skipping
+ * ip_local_reserved_ports, as inet_csk_find_open_port() does: from a
+ * random point, odd offsets first (connect() starts with even ones, so
+ * that the two do not crowd each other), and a socket with SO_REUSEADDR
+ * tries the lower half of the range before the upper one. A port in use
+ * is shared when the sockets on it are bound to other addresses or
+ * devices. Caller holds xn->bind_lock. Returns 0 when nothing is free.
  */
 static unsigned short xtcp_pick_ephemeral(struct xtcp_net *xn, struct sock *sk)
 {
-	int low, high;
+	int attempt_half = sk->sk_reuse == SK_CAN_REUSE ? 1 : 0;
 	u32 remaining, offset, i;
+	int low, high, port;
 
+other_half:
 	inet_sk_get_local_port_range(sk, &low, &high);
-	remaining = high - low + 1;
-	offset = get_random_u32_below(remaining);
+	high++;				/* [low, high[ */
+	if (high - low < 4)
+		attempt_half = 0;
+	if (attempt_half) {
+		int half = low + (((high - low) >> 2) << 1);
 
-	for (i = 0; i < remaining; i++) {
-		unsigned short port = low + (offset + i) % remaining;
+		if (attempt_half == 1)
+			high = half;
+		else
+			low = half;
+	}
+	remaining = high - low;
+	if (likely(remaining > 1))
+		remaining &= ~1U;
+	offset = get_random_u32_below(remaining) | 1U;
+other_parity:
+	port = low + offset;
+	for (i = 0; i < remaining; i += 2, port += 2) {
+		struct xtcp_bind_bucket *tb;
 
+		if (unlikely(port >= high))
+			port -= remaining;
 		if (inet_is_local_reserved_port(xn->net, port))
 			continue;
-		if (!xtcp_bb_find(xn, port))
+		tb = xtcp_bb_find(xn, port);
+		if (!tb || !xtcp_port_taken(tb, sk))
 			return port;
+	}
+	offset--;
+	if (!(offset & 1))
+		goto other_parity;
+	if (attempt_half == 1) {
+		attempt_half = 2;
+		goto other_half;
 	}
 	return 0;
 }
@@ -286,6 +343,54 @@ int xtcp_bind_inherit_port(struct sock *child)
 	return tb ? 0 : -ENOMEM;
 }
 
+/*
+ * Where the search for a connect() port starts, per (source, destination,
+ * destination port) as Linux's table_perturb: secure_ipv4_port_ephemeral()
+ * picks the slot and an offset, and the slot moves past each port found,
+ * so that successive connections to one destination take successive
+ * ports instead of searching the range from a random point each time.
+ */
+#define XTCP_PORT_PERTURB_SIZE	256
+static u32 xtcp_port_perturb[XTCP_PORT_PERTURB_SIZE];
+
+/*
+ * connect() on an unbound socket tries @port: free, or held only by
+ * sockets connect() placed, and the 4-tuple not taken (a TIME_WAIT entry
+ * may give way). Caller holds xn->bind_lock.
+ * Return: 0 (@sk holds the port and is hashed), -EADDRNOTAVAIL (try the
+ * next port) or -ENOMEM.
+ */
+static int xtcp_connect_try_port(struct xtcp_net *xn, struct sock *sk,
+				 unsigned short port)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_bind_bucket *tb;
+	int err;
+
+	if (inet_is_local_reserved_port(xn->net, port))
+		return -EADDRNOTAVAIL;
+	tb = xtcp_bb_find(xn, port);
+	if (tb && tb->exclusive)
+		return -EADDRNOTAVAIL;
+	sk->sk_num = port;
+	xtcp_set_tuple(sk);
+	if (xtcp_tw_check_reuse(sk, &xs->tuple, false))
+		return -EADDRNOTAVAIL;
+	/* The check may have freed the bucket with the entry. */
+	tb = xtcp_bb_get(xn, port, sk->sk_reuse);
+	if (!tb)
+		return -ENOMEM;
+	err = xtcp_ehash_insert(sk);
+	if (err) {
+		xtcp_bb_put(tb);
+		return err;
+	}
+	inet_sk(sk)->inet_sport = htons(port);
+	xs->port_shared = true;
+	xtcp_bb_add(tb, sk);
+	return 0;
+}
+
 /**
  * xtcp_bind_connect_port - bind and hash a connecting socket
  * @sk: socket with its addresses and destination port set, locked
@@ -302,9 +407,9 @@ int xtcp_bind_connect_port(struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct xtcp_bind_bucket *tb;
-	u32 remaining, offset, i;
-	int low, high, err;
+	u32 remaining, offset, index, *perturb;
+	int low, high, port, i, err;
+	u64 port_offset;
 
 	if (sk->sk_num) {
 		xtcp_set_tuple(sk);
@@ -317,45 +422,53 @@ int xtcp_bind_connect_port(struct sock *sk)
 	}
 
 	inet_sk_get_local_port_range(sk, &low, &high);
-	remaining = high - low + 1;
-	offset = get_random_u32_below(remaining);
+	high++;				/* [low, high[ */
+	remaining = high - low;
+	if (likely(remaining > 1))
+		remaining &= ~1U;
+	get_random_once(xtcp_port_perturb, sizeof(xtcp_port_perturb));
+	port_offset = secure_ipv4_port_ephemeral(sk->sk_rcv_saddr,
+						 sk->sk_daddr, sk->sk_dport);
+	index = port_offset & (XTCP_PORT_PERTURB_SIZE - 1);
+	perturb = &xtcp_port_perturb[index];
+	offset = (READ_ONCE(*perturb) + (port_offset >> 32)) % remaining;
+	offset &= ~1U;			/* even offsets first */
 
 	spin_lock_bh(&xn->bind_lock);
-	for (i = 0; i < remaining; i++) {
-		unsigned short port = low + (offset + i) % remaining;
-
-		if (inet_is_local_reserved_port(xn->net, port))
-			continue;
-		/* Only among sockets that connect() bound. */
-		tb = xtcp_bb_find(xn, port);
-		if (tb && tb->exclusive)
-			continue;
-		sk->sk_num = port;
-		xtcp_set_tuple(sk);
-		if (xtcp_tw_check_reuse(sk, &xs->tuple, false))
-			continue;
-		/* The check may have freed the bucket with the entry. */
-		tb = xtcp_bb_get(xn, port, sk->sk_reuse);
-		if (!tb) {
-			err = -ENOMEM;
-			break;
+other_parity:
+	port = low + offset;
+	for (i = 0; i < remaining; i += 2, port += 2) {
+		if (unlikely(port >= high))
+			port -= remaining;
+		/* No long stretch with BHs off: take a breath now and then. */
+		if (i && !(i % 256)) {
+			spin_unlock_bh(&xn->bind_lock);
+			cond_resched();
+			spin_lock_bh(&xn->bind_lock);
 		}
-		err = xtcp_ehash_insert(sk);
-		if (err) {
-			xtcp_bb_put(tb);
-			if (err == -EADDRNOTAVAIL)
-				continue;
-			break;
-		}
-		inet_sk(sk)->inet_sport = htons(port);
-		xs->port_shared = true;
-		xtcp_bb_add(tb, sk);
-		spin_unlock_bh(&xn->bind_lock);
-		return 0;
+		err = xtcp_connect_try_port(xn, sk, port);
+		if (!err)
+			goto ok;
+		if (err != -EADDRNOTAVAIL)
+			goto fail;
 	}
+	offset++;
+	if ((offset & 1) && remaining > 1)
+		goto other_parity;
+	err = -EADDRNOTAVAIL;
+fail:
 	sk->sk_num = 0;
 	spin_unlock_bh(&xn->bind_lock);
-	return i == remaining ? -EADDRNOTAVAIL : -ENOMEM;
+	return err;
+ok:
+	spin_unlock_bh(&xn->bind_lock);
+	/*
+	 * The next connect() to this destination starts after this port,
+	 * with a little randomness while ports are plenty.
+	 */
+	i = max_t(int, i, get_random_u32_below(8) * 2);
+	WRITE_ONCE(*perturb, READ_ONCE(*perturb) + i + 2);
+	return 0;
 }
 
 /*

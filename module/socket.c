@@ -80,19 +80,28 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	inet->inet_saddr = addr->sin_addr.s_addr;
 	if (chk_addr_ret == RTN_MULTICAST || chk_addr_ret == RTN_BROADCAST)
 		inet->inet_saddr = 0;	/* use the device's address */
+	err = 0;
 
-	err = xtcp_bind_get_port(sk, snum);
-	if (err) {
-		inet->inet_rcv_saddr = 0;
-		inet->inet_saddr = 0;
-		goto out;
-	}
-	err = BPF_CGROUP_RUN_PROG_INET4_POST_BIND(sk);
-	if (err) {
-		inet->inet_rcv_saddr = 0;
-		inet->inet_saddr = 0;
-		xtcp_bind_put_port(sk);
-		goto out;
+	/*
+	 * With IP_BIND_ADDRESS_NO_PORT, bind() to port 0 only sets the
+	 * address; connect() picks the port later per 4-tuple, so that many
+	 * connections from one address can share ports (__inet_bind()).
+	 */
+	if (snum || !(inet->bind_address_no_port ||
+		      (flags & BIND_FORCE_ADDRESS_NO_PORT))) {
+		err = xtcp_bind_get_port(sk, snum);
+		if (err) {
+			inet->inet_rcv_saddr = 0;
+			inet->inet_saddr = 0;
+			goto out;
+		}
+		err = BPF_CGROUP_RUN_PROG_INET4_POST_BIND(sk);
+		if (err) {
+			inet->inet_rcv_saddr = 0;
+			inet->inet_saddr = 0;
+			xtcp_bind_put_port(sk);
+			goto out;
+		}
 	}
 	if (inet->inet_rcv_saddr)
 		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;

@@ -546,6 +546,27 @@ bool xtcp_tw_port_conflict(const struct hlist_head *head,
 }
 
 /*
+ * The same for an ephemeral port (bind() to port 0): SO_REUSEADDR does not
+ * count there, only another device or local address. Caller holds
+ * bind_lock.
+ */
+bool xtcp_tw_addr_conflict(const struct hlist_head *head,
+			   const struct sock *sk)
+{
+	struct xtcp_tw *tw;
+
+	hlist_for_each_entry(tw, head, bind_node) {
+		if (sk->sk_bound_dev_if && tw->bound_dev_if &&
+		    sk->sk_bound_dev_if != tw->bound_dev_if)
+			continue;
+		if (!sk->sk_rcv_saddr || !tw->tuple.laddr ||
+		    sk->sk_rcv_saddr == tw->tuple.laddr)
+			return true;
+	}
+	return false;
+}
+
+/*
  * connect() wants 4-tuple @t, held by a TIME_WAIT entry? It may take the
  * entry over when timestamps protect the new connection, as
  * tcp_twsk_unique() decides: from a port the application bound (@bound),

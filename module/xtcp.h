@@ -959,6 +959,8 @@ enum xtcp_tw_verdict {
 enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
 bool xtcp_tw_port_conflict(const struct hlist_head *head,
 			   const struct sock *sk);
+bool xtcp_tw_addr_conflict(const struct hlist_head *head,
+			   const struct sock *sk);
 int xtcp_tw_check_reuse(struct sock *sk, const struct xtcp_tuple *t,
 			bool bound);
 int xtcp_tw_seq_show(struct seq_file *seq, struct hlist_node *node,

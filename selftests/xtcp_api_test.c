@@ -1233,8 +1233,9 @@ TEST_F(api, quickack_option)
 	/* An even value leaves it only for an ACK that is owed: none. */
 	EXPECT_EQ(0, setint(s, SOL_TCP, TCP_QUICKACK, 2));
 	EXPECT_EQ(1, getint(s, SOL_TCP, TCP_QUICKACK));
-	ASSERT_EQ(0, shutdown(c, SHUT_WR));
+	/* Before the FIN goes: shutdown() may take long under emulation. */
 	t0 = now_ms();
+	ASSERT_EQ(0, shutdown(c, SHUT_WR));
 	ASSERT_TRUE(poll_wait(s, POLLIN | POLLRDHUP, POLLRDHUP, deadline_ms()) &
 		    POLLRDHUP);
 	/*
@@ -2322,6 +2323,184 @@ TEST_F(api, reset_recv_errors)
 	EXPECT_EQ(ECONNRESET, errno);
 	EXPECT_EQ(0, recv(s, buf, sizeof(buf), 0));
 	close(s);
+}
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT	24
+#endif
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE	51
+#endif
+
+/* Limit the ports @fd may be given to [@lo, @hi] (IP_LOCAL_PORT_RANGE). */
+static void port_range(struct __test_metadata *_metadata, int fd,
+		       unsigned short lo, unsigned short hi)
+{
+	ASSERT_EQ(0, setint(fd, SOL_IP, IP_LOCAL_PORT_RANGE, lo | hi << 16)) {
+		TH_LOG("IP_LOCAL_PORT_RANGE: %s", strerror(errno));
+	}
+}
+
+/*
+ * @n ports from an odd port on that no socket or TIME_WAIT entry of this
+ * stack holds on any address (a wildcard bind to each of them works).
+ */
+static unsigned short free_ports(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(api) *self, unsigned short n)
+{
+	unsigned short base = 45001, i;
+
+	for (; base < 60000; base += 2 * n) {
+		for (i = 0; i < n; i++) {
+			struct sockaddr_in a = xtcp_addr("0.0.0.0", base + i);
+			int fd = new_sock(_metadata, self), r;
+
+			r = bind(fd, (struct sockaddr *)&a, sizeof(a));
+			close(fd);
+			if (r)
+				break;
+		}
+		if (i == n)
+			return base;
+	}
+	ASSERT_TRUE(false) {
+		TH_LOG("no %u free ports in a row", n);
+	}
+	return 0;
+}
+
+/* bind() to port 0 from an address of its own, with one port to pick. */
+static int bind_any_port(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(api) *self, const char *addr,
+			 unsigned short port, bool no_port)
+{
+	struct sockaddr_in a = xtcp_addr(addr, 0);
+	int fd = new_sock(_metadata, self);
+
+	port_range(_metadata, fd, port, port);
+	if (no_port)
+		EXPECT_EQ(0, setint(fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/*
+ * bind() to port 0 shares a port with sockets bound to other addresses
+ * (inet_csk_find_open_port()); not with one on the same address, nor with
+ * the wildcard, SO_REUSEADDR or not.
+ */
+TEST_F(api, bind_port0_shares_by_address)
+{
+	unsigned short p = free_ports(_metadata, self, 1);
+	int a, b, c;
+
+	a = bind_any_port(_metadata, self, "127.0.0.1", p, false);
+	ASSERT_LE(0, a) {
+		TH_LOG("bind 127.0.0.1:0: %s", strerror(-a));
+	}
+	EXPECT_EQ(p, port_of(a));
+	b = bind_any_port(_metadata, self, "127.0.0.2", p, false);
+	ASSERT_LE(0, b) {
+		TH_LOG("bind 127.0.0.2:0: %s", strerror(-b));
+	}
+	EXPECT_EQ(p, port_of(b));
+	EXPECT_EQ(-EADDRINUSE, bind_any_port(_metadata, self, "127.0.0.1", p,
+					     false));
+	EXPECT_EQ(-EADDRINUSE, bind_any_port(_metadata, self, "0.0.0.0", p,
+					     false));
+	ASSERT_EQ(0, setint(a, SOL_SOCKET, SO_REUSEADDR, 1));
+	c = new_sock(_metadata, self);
+	ASSERT_EQ(0, setint(c, SOL_SOCKET, SO_REUSEADDR, 1));
+	port_range(_metadata, c, p, p);
+	{
+		struct sockaddr_in sa = xtcp_addr("127.0.0.1", 0);
+
+		EXPECT_EQ(-1, bind(c, (struct sockaddr *)&sa, sizeof(sa)));
+		EXPECT_EQ(EADDRINUSE, errno);
+	}
+	close(c);
+	close(a);
+	close(b);
+}
+
+/*
+ * IP_BIND_ADDRESS_NO_PORT: bind() to port 0 only sets the address, and
+ * connect() picks the port per 4-tuple, so two sockets on one address
+ * share the only port there is, to two destinations. A plain bind() to
+ * port 0 on that address then finds the port taken.
+ */
+TEST_F(api, bind_address_no_port)
+{
+	int l1 = new_listener(_metadata, self), l2 = new_listener(_metadata, self);
+	unsigned short p = free_ports(_metadata, self, 1);
+	int a, b, s1, s2;
+
+	a = bind_any_port(_metadata, self, "127.0.0.1", p, true);
+	ASSERT_LE(0, a) {
+		TH_LOG("bind: %s", strerror(-a));
+	}
+	EXPECT_EQ(1, getint(a, SOL_IP, IP_BIND_ADDRESS_NO_PORT));
+	EXPECT_EQ(0, port_of(a));
+	b = bind_any_port(_metadata, self, "127.0.0.1", p, true);
+	ASSERT_LE(0, b) {
+		TH_LOG("bind: %s", strerror(-b));
+	}
+	EXPECT_EQ(0, port_of(b));
+	do_connect(_metadata, a, port_of(l1));
+	do_connect(_metadata, b, port_of(l2));
+	EXPECT_EQ(p, port_of(a));
+	EXPECT_EQ(p, port_of(b));
+	s1 = do_accept(_metadata, l1);
+	s2 = do_accept(_metadata, l2);
+	EXPECT_EQ(-EADDRINUSE, bind_any_port(_metadata, self, "127.0.0.1", p,
+					     false));
+	close(s1);
+	close(s2);
+	close(a);
+	close(b);
+	close(l1);
+	close(l2);
+}
+
+/*
+ * Successive connect()s to one destination take successive ports: the
+ * search starts where the last one ended (Linux's table_perturb), at even
+ * offsets from the bottom of the range (bind() takes the odd ones first),
+ * each a step of 2 to 16 from the one before.
+ */
+TEST_F(api, connect_ports_follow_on)
+{
+	enum { N = 8, RANGE = 256 };
+	int l = new_listener(_metadata, self), c[N], s[N], i;
+	unsigned short lo = free_ports(_metadata, self, RANGE), p[N];
+
+	for (i = 0; i < N; i++) {
+		c[i] = new_sock(_metadata, self);
+		port_range(_metadata, c[i], lo, lo + RANGE - 1);
+		do_connect(_metadata, c[i], port_of(l));
+		s[i] = do_accept(_metadata, l);
+		p[i] = port_of(c[i]);
+		EXPECT_EQ(0, (p[i] - lo) % 2) {
+			TH_LOG("port %u: odd offset from %u", p[i], lo);
+		}
+		if (i) {
+			int step = (p[i] - p[i - 1] + RANGE) % RANGE;
+
+			EXPECT_TRUE(step >= 2 && step <= 16) {
+				TH_LOG("port %u after %u (range from %u)",
+				       p[i], p[i - 1], lo);
+			}
+		}
+	}
+	/* The clients close last: the TIME_WAIT entries stay server-side. */
+	for (i = 0; i < N; i++) {
+		close(s[i]);
+		close(c[i]);
+	}
+	close(l);
 }
 
 TEST_HARNESS_MAIN
