@@ -70,7 +70,7 @@
 #             hashes match), the challenge ACKs the two ends sent
 #  scale      BENCH_SCALE_N (default 100000) concurrent established
 #             connections across the veth pair (xtcp_scale; client
-#             addresses 192.0.2.3-6, explicit ports from 1024): the
+#             addresses 192.0.2.3-6, IP_BIND_ADDRESS_NO_PORT): the
 #             rate they were set up at, the memory each costs (the drop of
 #             MemAvailable over both ends, descriptors and epoll included,
 #             divided by the count), and the crr rate (BENCH_SCALE_CRR_SECS,
@@ -84,7 +84,9 @@
 #             keeps them 2 * msl_ms = 600 s, all in one bucket
 #             (tw_bucket_ms 900000), TCP for its fixed 60 s, so it holds
 #             what the last minute made: the entries held, the memory they
-#             take (MemAvailable drop per entry held), the crr rate from a
+#             take (MemAvailable drop per entry held, and the growth of
+#             the slabs of xtcp_tw / tw_sock_TCP per entry held: xtcp's
+#             hash table of entries is outside it), the crr rate from a
 #             fresh address while they exist (the TIME_WAIT lookups), the
 #             time to make them. One round (it takes minutes per stack).
 #
@@ -261,6 +263,14 @@ crr_one()	# PROTO
 slab_size()	# CACHE: object size, following SLUB's merged-cache links
 {
 	cat "/sys/kernel/slab/$1/object_size" 2>/dev/null
+}
+slab_pages_bytes()	# CACHE: bytes of the slabs the cache holds now
+{
+	local d=/sys/kernel/slab/$1 slabs order
+	[ -e "$d/slabs" ] || return 0
+	read -r slabs _ < "$d/slabs"
+	order=$(cat "$d/order")
+	echo $((slabs * (4096 << order)))
 }
 if want tw_bytes; then
 	R[tw_bytes_XTCP]=$(slab_size xtcp_tw)
@@ -811,8 +821,7 @@ scale()	# PROTO
 		error $ks -- "scale over $proto: no veth pair"
 		return
 	fi
-	# Addresses of their own: the crr runs leave TIME_WAIT entries on
-	# ports of $VETH_A, which explicit binds would run into.
+	# Addresses of their own, 25,000 connections each at 100,000.
 	for a in 192.0.2.3 192.0.2.4 192.0.2.5 192.0.2.6; do
 		ip -n $NS addr add $a/24 dev bench-a
 	done
@@ -877,7 +886,7 @@ tw_held()	# PROTO: TIME_WAIT entries in $NS (sockstat)
 tw_mass()	# PROTO
 {
 	local proto=$1 sf=/tmp/bench-twm.$1 srv b nb a addrs m0 m1 t0 held crr
-	local ks="twm_held_$proto twm_bytes_$proto twm_crr_$proto twm_secs_$proto"
+	local ks="twm_held_$proto twm_bytes_$proto twm_slab_$proto twm_crr_$proto twm_secs_$proto"
 	local w n t rate
 	if ! veth_pair twm-$proto; then
 		error $ks -- "tw_mass over $proto: no veth pair"
@@ -893,6 +902,9 @@ tw_mass()	# PROTO
 		error $ks -- "tw_mass over $proto: server did not start"
 		return
 	fi
+	local cache=tw_sock_TCP s0 s1
+	[ $proto = XTCP ] && cache=xtcp_tw
+	s0=$(slab_pages_bytes $cache)
 	m0=$(mem_avail)
 	t0=$SECONDS
 	nb=$(((twm_n + 99999) / 100000))
@@ -922,11 +934,14 @@ tw_mass()	# PROTO
 		held=$(tw_held $proto)
 	done
 	m1=$(mem_avail)
+	s1=$(slab_pages_bytes $cache)
 	crr=$(scale_crr_rate $proto)
 	stop_servers $srv
 	R[twm_held_$proto]=$held
 	is_num "$held" && [ "$held" -gt 0 ] &&
 		R[twm_bytes_$proto]=$(((m0 - m1) / held))
+	is_num "$held" && [ "$held" -gt 0 ] && is_num "$s0" && is_num "$s1" &&
+		R[twm_slab_$proto]=$(((s1 - s0) / held))
 	R[twm_crr_$proto]=$crr
 	note "tw_mass over $proto: $held TIME_WAIT entries held after $((SECONDS - t0)) s, $(((m0 - m1) / 1048576)) MiB, crr $crr/s"
 }
@@ -1007,6 +1022,7 @@ rowm "  connections/s (crr) while they exist" scale_crr1
 row "$twm_n TIME_WAIT entries: made in s" twm_secs
 row "  held at the end" twm_held noratio
 row "  bytes each (MemAvailable drop / held)" twm_bytes
+row "  bytes each in their slab's pages" twm_slab
 row "  connections/s (crr) while they exist" twm_crr
 row "blind injection: segments sent (both ends)" blind_sent noratio
 row "  connections reset (must be 0)" blind_resets noratio

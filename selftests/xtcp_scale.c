@@ -10,8 +10,10 @@
  * Client:  xtcp_scale [-s XTCP|TCP] -c ADDR -p PORT -n N -B SRC[,SRC...]
  *		       [-e NETNS]
  *	Opens N connections, up to 1000 at a time in progress, binding them
- *	to the source addresses in turn, each address's ports counting up
- *	from 1024 (N / addresses must stay below 64512), and prints "established
+ *	to the source addresses in turn with IP_BIND_ADDRESS_NO_PORT, so
+ *	that connect() picks each port per 4-tuple (as load generators do:
+ *	N / addresses must stay below the size of ip_local_port_range), and
+ *	prints "established
  *	N SECS RATE" once all are up; then holds them until stdin reaches EOF
  *	or SIGTERM, closes them all and prints "closed". Exit 1 if a
  *	connection failed (with "error CALL ERRNO" on stdout).
@@ -35,6 +37,9 @@
 #include "xtcp_lib.h"
 
 #define INFLIGHT 1000
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT	24
+#endif
 
 static volatile sig_atomic_t stop;
 static int family, proto;
@@ -138,8 +143,12 @@ static void client(const char *addr, int port, long count, char *sources)
 				fail("socket");
 			if (nsrc) {
 				struct sockaddr_in a = src[started % nsrc];
+				int one = 1;
 
-				a.sin_port = htons(1024 + started / nsrc);
+				if (setsockopt(fd, SOL_IP,
+					       IP_BIND_ADDRESS_NO_PORT, &one,
+					       sizeof(one)))
+					fail("IP_BIND_ADDRESS_NO_PORT");
 				if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
 					fail("bind");
 			}
