@@ -28,6 +28,7 @@
 #include <linux/netfilter.h>
 
 #include "xtcp.h"
+#include "trace.h"
 
 /* Duplicate ACKs, or SACKed segments above a hole, that mean a loss. */
 
@@ -237,6 +238,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	/* An ECN echo (tcp_ecn_rcv_ecn_echo()). */
 	bool ece = (xs->ecn_flags & XTCP_ECN_OK) && th->ece && !th->syn;
 
+	trace_xtcp_probe(sk, skb);
 	if (before(ack, xs->snd_una)) {
 		/*
 		 * RFC 5961 5.2: an ACK older than a window is no genuine
@@ -246,7 +248,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		u32 win = min_t(u64, xs->max_window, xs->bytes_acked);
 
 		if (before(ack, xs->snd_una - win)) {
-			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BADACK);
+			xtcp_drop_stats(sock_net(sk), sk, skb, XTCP_MIB_BADACK);
 			xtcp_send_challenge_ack(sk);
 			return false;
 		}
@@ -268,7 +270,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	}
 	if (after(ack, xs->snd_nxt)) {
 		/* Acknowledges something not yet sent (RFC 9293 3.10.7.4). */
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BADACK);
+		xtcp_drop_stats(sock_net(sk), sk, skb, XTCP_MIB_BADACK);
 		return false;
 	}
 	xtcp_replace_ts_recent(xs, cb);
@@ -416,7 +418,7 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	if (len && !after(xs->rcv_wup + xs->rcv_wnd, xs->rcv_nxt)) {
 		if (before(cb->seq, xs->rcv_nxt))
 			xtcp_dsack_set(sk, cb->seq, xs->rcv_nxt);
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ZEROWINDOWDROP);
+		xtcp_drop_stats(sock_net(sk), sk, skb, XTCP_MIB_ZEROWINDOWDROP);
 		xtcp_enter_quickack(xs, XTCP_QUICKACKS);
 		res->ack_now = true;
 		return;
@@ -431,13 +433,13 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	    (after(cb->seq, xs->rcv_nxt) ||
 	     !xtcp_ofo_prune(sk, skb->truesize))) {
 		/* Out-of-order data never pushes out data in order. */
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVBUFDROP);
+		xtcp_drop_stats(sock_net(sk), sk, skb, XTCP_MIB_RCVBUFDROP);
 		res->ack_now = true;
 		return;
 	}
 	/* Nor is data taken beyond the protocol's memory (mem_max). */
 	if (len && !sk_rmem_schedule(sk, skb, skb->truesize)) {
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVBUFDROP);
+		xtcp_drop_stats(sock_net(sk), sk, skb, XTCP_MIB_RCVBUFDROP);
 		res->ack_now = true;
 		return;
 	}
@@ -634,7 +636,7 @@ static void xtcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 
 	if (th->ack && (!after(cb->ack_seq, xs->iss) ||
 			after(cb->ack_seq, xs->snd_nxt))) {
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BADACK);
+		xtcp_drop_stats(sock_net(sk), sk, skb, XTCP_MIB_BADACK);
 		xtcp_timer_syn_soon(sk);
 		xtcp_send_reset_reply(sock_net(sk), skb);
 		goto drop;
@@ -642,6 +644,7 @@ static void xtcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 	if (th->rst) {
 		if (th->ack) {
 			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ATTEMPTFAILS);
+			trace_xtcp_receive_reset(sk);
 			xtcp_reset(sk, ECONNREFUSED);
 		}
 		goto drop;
@@ -757,6 +760,7 @@ static void xtcp_rcv_rst(struct sock *sk, struct sk_buff *skb)
 	}
 	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ESTABRESETS);
+	trace_xtcp_receive_reset(sk);
 	xtcp_reset(sk, 0);
 }
 
@@ -833,7 +837,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		 * often into TIME_WAIT, whose entry answers for it now). As
 		 * in Linux TCP, no RST: it would kill the entry's peer state.
 		 */
-		XTCP_INC_STATS(net, XTCP_MIB_INCLOSED);
+		xtcp_drop_stats(net, sk, skb, XTCP_MIB_INCLOSED);
 		goto drop;
 	case TCP_LISTEN:
 		xtcp_listen_rcv(sk, skb);
@@ -877,14 +881,14 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	 * two desynchronised hosts do not ACK each other at line rate.
 	 */
 	if (xtcp_paws_reject(xs, cb, th)) {
-		XTCP_INC_STATS(net, XTCP_MIB_PAWSDROP);
+		xtcp_drop_stats(net, sk, skb, XTCP_MIB_PAWSDROP);
 		if (!xtcp_oow_rate_limited(net, skb, XTCP_MIB_ACKSKIPPEDPAWS,
 					   &xs->last_oow_ack_time))
 			xtcp_send_dupack(sk, skb);
 		goto drop;
 	}
 	if (!xtcp_sequence_ok(xs, cb)) {
-		XTCP_INC_STATS(net, XTCP_MIB_OUTOFWINDOW);
+		xtcp_drop_stats(net, sk, skb, XTCP_MIB_OUTOFWINDOW);
 		if (th->rst) {
 			if (xtcp_reset_check(sk, cb))
 				xtcp_rcv_rst(sk, skb);
@@ -921,7 +925,7 @@ syn_challenge:
 	if (sk->sk_state == TCP_SYN_RECV) {
 		if (!after(cb->ack_seq, xs->snd_una) ||
 		    after(cb->ack_seq, xs->snd_nxt)) {
-			XTCP_INC_STATS(net, XTCP_MIB_BADACK);
+			xtcp_drop_stats(net, sk, skb, XTCP_MIB_BADACK);
 			xtcp_send_reset_reply(net, skb);
 			goto drop;
 		}
@@ -934,7 +938,7 @@ syn_challenge:
 		if (xs->parent && xs->retransmits < xs->defer_accept &&
 		    cb->end_seq == xs->irs + 1) {
 			xs->defer_acked = true;
-			XTCP_INC_STATS(net, XTCP_MIB_DEFERACCEPTDROP);
+			xtcp_drop_stats(net, sk, skb, XTCP_MIB_DEFERACCEPTDROP);
 			goto drop;
 		}
 		/*
@@ -943,7 +947,7 @@ syn_challenge:
 		 * (tcp_v4_syn_recv_sock(), tcp_abort_on_overflow 0).
 		 */
 		if (xs->parent && sk_acceptq_is_full(xs->parent)) {
-			XTCP_INC_STATS(net, XTCP_MIB_ACCEPTQUEUEDROP);
+			xtcp_drop_stats(net, sk, skb, XTCP_MIB_ACCEPTQUEUEDROP);
 			goto drop;
 		}
 		/*
@@ -1016,6 +1020,8 @@ syn_challenge:
 			/* Data for an application that will never read it. */
 			XTCP_INC_STATS(net, XTCP_MIB_ABORTONDATA);
 			xtcp_send_active_reset(sk, GFP_ATOMIC);
+			/* Traced as taking a RST, as tcp_reset() does here. */
+			trace_xtcp_receive_reset(sk);
 			xtcp_reset(sk, 0);
 			goto drop;
 		}
@@ -1099,11 +1105,11 @@ static bool xtcp_socket_filter(struct sock *sk, struct sk_buff *skb)
 	u32 tw_isn = XTCP_SKB_CB(skb)->tw_isn;
 
 	if (ip_hdr(skb)->ttl < READ_ONCE(inet_sk(sk)->min_ttl)) {
-		XTCP_INC_STATS(net, XTCP_MIB_MINTTLDROP);
+		xtcp_drop_stats(net, sk, skb, XTCP_MIB_MINTTLDROP);
 		return false;
 	}
 	if (!xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
-		XTCP_INC_STATS(net, XTCP_MIB_XFRMPOLICYDROP);
+		xtcp_drop_stats(net, NULL, skb, XTCP_MIB_XFRMPOLICYDROP);
 		return false;
 	}
 	nf_reset_ct(skb);
@@ -1135,7 +1141,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	if (skb->pkt_type != PACKET_HOST ||
 	    (skb_rtable(skb) && skb_rtable(skb)->rt_flags &
 	     (RTCF_BROADCAST | RTCF_MULTICAST))) {
-		XTCP_INC_STATS(net, XTCP_MIB_INNOTHOST);
+		xtcp_drop_stats(net, NULL, skb, XTCP_MIB_INNOTHOST);
 		goto discard;
 	}
 	if (!pskb_may_pull(skb, sizeof(struct tcphdr)))
@@ -1146,7 +1152,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		goto bad_header;
 	if (skb_checksum_init(skb, xtcp_ipproto, inet_compute_pseudo) ||
 	    skb_checksum_complete(skb)) {
-		XTCP_INC_STATS(net, XTCP_MIB_INCSUMERRORS);
+		xtcp_drop_stats(net, NULL, skb, XTCP_MIB_INCSUMERRORS);
 		goto discard;
 	}
 
@@ -1165,7 +1171,7 @@ lookup:
 		if (tw) {
 			/* IPsec policy first, as tcp_v4_rcv() does. */
 			if (!xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
-				XTCP_INC_STATS(net, XTCP_MIB_XFRMPOLICYDROP);
+				xtcp_drop_stats(net, NULL, skb, XTCP_MIB_XFRMPOLICYDROP);
 				goto discard;
 			}
 			if (xtcp_tw_rcv(tw, skb) == XTCP_TW_DROP)
@@ -1218,7 +1224,7 @@ lookup:
 				  READ_ONCE(sk->sk_sndbuf) + SZ_64K)) {
 		bh_unlock_sock(sk);
 		sock_put(sk);
-		XTCP_INC_STATS(net, XTCP_MIB_BACKLOGDROP);
+		xtcp_drop_stats(net, NULL, skb, XTCP_MIB_BACKLOGDROP);
 		goto discard;
 	}
 	bh_unlock_sock(sk);
@@ -1229,14 +1235,14 @@ discard_and_relse:
 	sock_put(sk);
 	goto discard;
 bad_header:
-	XTCP_INC_STATS(net, XTCP_MIB_INHDRERRORS);
+	xtcp_drop_stats(net, NULL, skb, XTCP_MIB_INHDRERRORS);
 	goto discard;
 no_socket:
 	if (!xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
-		XTCP_INC_STATS(net, XTCP_MIB_XFRMPOLICYDROP);
+		xtcp_drop_stats(net, NULL, skb, XTCP_MIB_XFRMPOLICYDROP);
 		goto discard;
 	}
-	XTCP_INC_STATS(net, XTCP_MIB_INNOSOCKET);
+	xtcp_drop_stats(net, NULL, skb, XTCP_MIB_INNOSOCKET);
 	xtcp_send_reset_reply(net, skb);
 discard:
 	kfree_skb(skb);

@@ -307,7 +307,7 @@ static bool xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb)
 		return false;
 	}
 	if (sk_acceptq_is_full(sk)) {
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ACCEPTQUEUEDROP);
+		xtcp_drop_stats(sock_net(sk), sk, skb, XTCP_MIB_ACCEPTQUEUEDROP);
 		return false;
 	}
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNCOOKIESRECV);
@@ -367,11 +367,11 @@ void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 	want_cookie = cookies == 2 ||
 		      (cookies && qlen > READ_ONCE(sk->sk_max_ack_backlog));
 	if (!cookies && qlen > READ_ONCE(sk->sk_max_ack_backlog)) {
-		XTCP_INC_STATS(net, XTCP_MIB_SYNQUEUEDROP);
+		xtcp_drop_stats(net, sk, skb, XTCP_MIB_SYNQUEUEDROP);
 		goto drop;
 	}
 	if (sk_acceptq_is_full(sk)) {
-		XTCP_INC_STATS(net, XTCP_MIB_ACCEPTQUEUEDROP);
+		xtcp_drop_stats(net, sk, skb, XTCP_MIB_ACCEPTQUEUEDROP);
 		goto drop;
 	}
 	xtcp_parse_options(th, &peer, true);
@@ -386,7 +386,7 @@ void xtcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	max_syn = xtcp_knob(net, XTCP_KNOB_max_syn_backlog);
 	if (!cookies && max_syn - qlen < (max_syn >> 2)) {
-		XTCP_INC_STATS(net, XTCP_MIB_SYNQUEUEDROP);
+		xtcp_drop_stats(net, sk, skb, XTCP_MIB_SYNQUEUEDROP);
 		goto drop;
 	}
 

@@ -12,6 +12,7 @@
 #include <net/ip.h>
 
 #include "xtcp.h"
+#include "trace.h"
 
 static const struct snmp_mib xtcp_mib_list[] = {
 	/* Segments that IPv4 handed to xtcp, valid or not (a GSO packet
@@ -287,4 +288,21 @@ int xtcp_mib_proc_init(struct net *net)
 void xtcp_mib_proc_exit(struct net *net)
 {
 	remove_proc_entry("xtcp_stat", net->proc_net);
+}
+
+/* The name of counter @field in /proc/net/xtcp_stat. */
+const char *xtcp_mib_name(int field)
+{
+	int i;
+
+	for (i = 0; xtcp_mib_list[i].name; i++)
+		if (xtcp_mib_list[i].entry == field)
+			return xtcp_mib_list[i].name;
+	return "?";
+}
+
+void xtcp_drop_event(const struct sock *sk, const struct sk_buff *skb,
+		     int field)
+{
+	trace_xtcp_drop(sk, skb, field);
 }

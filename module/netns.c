@@ -35,6 +35,10 @@ static int __net_init xtcp_net_init(struct net *net)
 	ret = xtcp_mib_net_init(xn);
 	if (ret)
 		goto err_mib;
+	/* Before the tables: a TIME_WAIT entry counts its end there. */
+	ret = xtcp_transitions_net_init(xn);
+	if (ret)
+		goto err_transitions;
 	ret = xtcp_hash_net_init(xn);
 	if (ret)
 		goto err_hash;
@@ -61,6 +65,8 @@ err_proc:
 err_tw:
 	xtcp_hash_net_exit(xn);
 err_hash:
+	xtcp_transitions_net_exit(xn);
+err_transitions:
 	xtcp_mib_net_exit(xn);
 err_mib:
 	xtcp_ctrl_net_exit(xn);
@@ -77,6 +83,7 @@ static void __net_exit xtcp_net_exit(struct net *net)
 	xtcp_proc_net_exit(net);
 	xtcp_tw_net_exit(xn);
 	xtcp_hash_net_exit(xn);
+	xtcp_transitions_net_exit(xn);
 	xtcp_mib_net_exit(xn);
 	xtcp_ctrl_net_exit(xn);
 }

@@ -32,6 +32,7 @@
 #include <net/tcp.h>
 
 #include "xtcp.h"
+#include "trace.h"
 
 u32 xtcp_clock_ms(void)
 {
@@ -313,8 +314,10 @@ static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 			xs->pingpong = true;
 	}
 	XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_OUTSEGS, segs);
-	if (flags & TCPHDR_RST)
+	if (flags & TCPHDR_RST) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUTRSTS);
+		trace_xtcp_send_reset(sk, skb, NULL, NULL);
+	}
 
 	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
 	return net_xmit_eval(err);
@@ -878,6 +881,7 @@ int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 segs)
 	xs->bytes_retrans += skb->len;
 	XTCP_ADD_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS,
 		       xtcp_skb_pcount(skb));
+	trace_xtcp_retransmit(sk, skb, NULL, NULL);
 	xtcp_transmit_skb(sk, skb);
 	return 0;
 }
@@ -1149,8 +1153,10 @@ static void xtcp_send_reply(struct net *net, struct sk_buff *in, u32 seq,
 	ip_select_ident(net, skb, NULL);
 
 	XTCP_INC_STATS(net, XTCP_MIB_OUTSEGS);
-	if (flags & TCPHDR_RST)
+	if (flags & TCPHDR_RST) {
 		XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
+		trace_xtcp_send_reset(NULL, skb, niph, rth);
+	}
 	ip_local_out(net, NULL, skb);
 }
 

@@ -26,6 +26,7 @@
 #include <net/net_namespace.h>
 #include <net/tcp_states.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #include "xtcp.h"
 
@@ -231,7 +232,14 @@ static void xtcp_seq_show_sock(struct seq_file *seq, struct sock *sk, loff_t i)
 		   from_kuid_munged(seq_user_ns(seq), sock_i_uid(sk)),
 		   max(xs->probes_out, xs->ka_probes_out), sock_i_ino(sk),
 		   refcount_read(&sk->sk_refcnt), sk,
-		   jiffies_to_clock_t(xs->rto), 0UL, 0U, 10U, -1);
+		   jiffies_to_clock_t(xs->rto),
+		   jiffies_to_clock_t(msecs_to_jiffies(xtcp_knob(sock_net(sk),
+								 XTCP_KNOB_delack_ms))),
+		   (READ_ONCE(xs->quickack) << 1) | READ_ONCE(xs->pingpong),
+		   READ_ONCE(xs->snd_cwnd),
+		   state == TCP_LISTEN ? 0 :
+		   READ_ONCE(xs->snd_ssthresh) >= TCP_INFINITE_SSTHRESH ? -1 :
+		   (int)READ_ONCE(xs->snd_ssthresh));
 }
 
 static int xtcp_seq_show(struct seq_file *seq, void *v)

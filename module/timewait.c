@@ -45,6 +45,7 @@
 #include <net/tcp.h>
 
 #include "xtcp.h"
+#include "trace.h"
 
 #define XTCP_TW_BATCH		128		/* entries per bucket run */
 #define XTCP_TW_BATCH_GAP_NS	(50 * NSEC_PER_USEC)
@@ -196,6 +197,7 @@ static bool xtcp_tw_kill(struct xtcp_tw *tw, bool bind_locked,
 		xtcp_bind_del_tw(xn, &tw->bind_node, ntohs(tw->tuple.lport));
 	if (why != XTCP_MIB_MAX)
 		SNMP_INC_STATS(xn->mib, why);
+	xtcp_count_transition(xn, TCP_TIME_WAIT, TCP_CLOSE);
 	xtcp_tw_unqueue(tw);
 	/*
 	 * Namespace exit waits for this count to reach zero: after the
@@ -276,7 +278,8 @@ static enum hrtimer_restart xtcp_tw_bucket_fire(struct hrtimer *timer)
 	HLIST_HEAD(reaped);
 	struct hlist_node *tmp;
 	struct xtcp_tw *tw;
-	int budget = XTCP_TW_BATCH;
+	int budget = XTCP_TW_BATCH, nreaped = 0, moved = 0;
+	s64 late = ktime_to_ns(ktime_sub(now, b->expires));
 	bool more;
 
 	spin_lock(&c->lock);
@@ -289,10 +292,13 @@ static enum hrtimer_restart xtcp_tw_bucket_fire(struct hrtimer *timer)
 			/* A retransmitted FIN or an ACK restarted its 2 * MSL. */
 			s64 len = ktime_to_ns(ktime_sub(tw->deadline, now));
 
-			if (xtcp_tw_bucket_add(c, tw, xtcp_tw_width(len)))
+			if (xtcp_tw_bucket_add(c, tw, xtcp_tw_width(len))) {
+				moved++;
 				continue;
+			}
 		}
 		hlist_add_head(&tw->bucket_node, &reaped);
+		nreaped++;
 	}
 	more = !hlist_empty(&b->entries);
 	if (!more) {
@@ -300,6 +306,7 @@ static enum hrtimer_restart xtcp_tw_bucket_fire(struct hrtimer *timer)
 		c->nr_free++;
 	}
 	spin_unlock(&c->lock);
+	trace_xtcp_tw_reap(nreaped, moved, late);
 
 	hlist_for_each_entry_safe(tw, tmp, &reaped, bucket_node) {
 		xtcp_tw_kill(tw, false, XTCP_MIB_TWEXPIRED);
@@ -413,13 +420,14 @@ void xtcp_time_wait(struct sock *sk)
 		XTCP_INC_STATS(net, XTCP_MIB_TWNOMEM);
 		goto done;
 	}
+	/* Counted before any end of the entry, which counts TIME_WAIT -> CLOSE. */
+	xtcp_set_state(sk, TCP_TIME_WAIT);
 	if (!xtcp_tw_schedule(net, tw, xtcp_tw_len(net))) {
 		/* No bucket: the entry dies now, freed after RCU. */
 		xtcp_tw_kill(tw, false, XTCP_MIB_TWNOMEM);
 		call_rcu(&tw->rcu, xtcp_tw_free_rcu);
 		goto done;
 	}
-	xtcp_set_state(sk, TCP_TIME_WAIT);
 	XTCP_INC_STATS(net, XTCP_MIB_TWENTERED);
 done:
 	xtcp_done(sk);
@@ -505,7 +513,7 @@ enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb)
 	}
 
 	if (paws_reject)
-		XTCP_INC_STATS(net, XTCP_MIB_PAWSDROP);
+		xtcp_drop_stats(net, NULL, skb, XTCP_MIB_PAWSDROP);
 	if (!th->rst) {
 		/*
 		 * A retransmitted FIN, or any ACK: restart 2 * MSL. Not for

@@ -180,6 +180,8 @@ struct xtcp_bind_bucket {
 	struct rcu_head rcu;
 };
 
+struct xtcp_transitions;
+
 /* Per network namespace state (netns.c). */
 struct xtcp_net {
 	struct net *net;
@@ -211,6 +213,8 @@ struct xtcp_net {
 	u32 challenge_count;
 
 	DEFINE_SNMP_STAT(struct xtcp_mib, mib);
+	/* State changes, from -> to (transitions.c). */
+	struct xtcp_transitions __percpu *transitions;
 };
 
 struct xtcp_net *xtcp_pernet(const struct net *net);
@@ -224,6 +228,20 @@ static inline int xtcp_knob(const struct net *net, enum xtcp_knob k)
 	SNMP_INC_STATS(xtcp_pernet(net)->mib, field)
 #define XTCP_ADD_STATS(net, field, val) \
 	SNMP_ADD_STATS(xtcp_pernet(net)->mib, field, val)
+
+/*
+ * A segment dropped for reason @field: counted, and traced as xtcp:xtcp_drop
+ * (mib.c). @sk may be NULL.
+ */
+const char *xtcp_mib_name(int field);
+void xtcp_drop_event(const struct sock *sk, const struct sk_buff *skb,
+		     int field);
+static inline void xtcp_drop_stats(struct net *net, const struct sock *sk,
+				   const struct sk_buff *skb, int field)
+{
+	XTCP_INC_STATS(net, field);
+	xtcp_drop_event(sk, skb, field);
+}
 
 /* A SACK block (RFC 2018), host byte order: [start, end). */
 struct xtcp_sack_block {
@@ -670,11 +688,11 @@ static inline u32 xtcp_packets_in_flight(const struct xtcp_sock *xs)
  * Change the state of a socket owned by the caller (socket lock or bh
  * lock). Lockless readers (/proc, poll) pair with inet_sk_state_load().
  */
-static inline void xtcp_set_state(struct sock *sk, int state)
-{
-	/* Release: a reader that sees the new state sees what led to it. */
-	smp_store_release(&sk->sk_state, state);
-}
+/* transitions.c: every state change goes through xtcp_set_state(). */
+void xtcp_set_state(struct sock *sk, int state);
+void xtcp_count_transition(struct xtcp_net *xn, int from, int to);
+int xtcp_transitions_net_init(struct xtcp_net *xn);
+void xtcp_transitions_net_exit(struct xtcp_net *xn);
 
 /* Milliseconds clock for timestamps (RFC 7323), per connection offset. */
 u32 xtcp_clock_ms(void);

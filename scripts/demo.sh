@@ -44,6 +44,11 @@ echo "rows left in /proc/net/xtcp: $(($(wc -l < /proc/net/xtcp) - 1))"
 
 step "a connection over loopback: 1 MB from a client to a sink server"
 sysctl -w net.xtcp.msl_ms=2000
+# Its state changes, through the xtcp:xtcp_set_state tracepoint.
+T=/sys/kernel/tracing
+[ -d $T/events ] || mount -t tracefs nodev $T
+echo > $T/trace
+echo 1 > $T/events/xtcp/xtcp_set_state/enable
 "$tool" -l -a 127.0.0.1 -p 5001 -m sink > "$tmp/srv" &
 spid=$!
 until grep -q '^listening' "$tmp/srv"; do sleep 0.05; done
@@ -55,6 +60,13 @@ step "the client closed first, so it holds a TIME_WAIT entry (st 06) for 2 * msl
 cat /proc/net/xtcp
 until ! awk 'NR > 1 && $4 == "06"' /proc/net/xtcp | grep -q .; do sleep 0.1; done
 echo "TIME_WAIT entry gone after 2 * MSL"
+
+step "its state changes: tracepoint xtcp:xtcp_set_state (the first three lines)"
+echo 0 > $T/events/xtcp/xtcp_set_state/enable
+grep -m 3 xtcp_set_state $T/trace | sed 's/^.*xtcp_set_state: //'
+
+step "and the namespace's transition matrix (/proc/net/xtcp_transitions)"
+cat /proc/net/xtcp_transitions
 
 step "knobs: net.xtcp.* and /sys/module/xtcp/parameters are one value"
 echo 500 > /sys/module/xtcp/parameters/msl_ms

@@ -24,16 +24,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-modprobe veth 2>/dev/null
-ip netns add $ns1
-ip netns add $ns2
-ip link add veth-a netns $ns1 type veth peer name veth-b netns $ns2
-ip -n $ns1 addr add $addr1/24 dev veth-a
-ip -n $ns2 addr add $addr2/24 dev veth-b
-ip -n $ns1 link set veth-a up
-ip -n $ns2 link set veth-b up
-ip -n $ns1 link set lo up
-ip -n $ns2 link set lo up
+netns_veth_pair $ns1 $ns2 $addr1 $addr2
 # Short TIME_WAIT so the namespaces do not keep entries around.
 ip netns exec $ns1 sysctl -qw net.xtcp.msl_ms=200
 ip netns exec $ns2 sysctl -qw net.xtcp.msl_ms=200

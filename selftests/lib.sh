@@ -96,6 +96,23 @@ wait_for()
 	done
 }
 
+# netns_veth_pair NS1 NS2 ADDR1 ADDR2: two new namespaces joined by a veth
+# pair (veth-a in NS1 with ADDR1/24, veth-b in NS2 with ADDR2/24), links
+# and loopback up.
+netns_veth_pair()
+{
+	modprobe veth 2>/dev/null
+	ip netns add "$1"
+	ip netns add "$2"
+	ip link add veth-a netns "$1" type veth peer name veth-b netns "$2"
+	ip -n "$1" addr add "$3/24" dev veth-a
+	ip -n "$2" addr add "$4/24" dev veth-b
+	ip -n "$1" link set veth-a up
+	ip -n "$2" link set veth-b up
+	ip -n "$1" link set lo up
+	ip -n "$2" link set lo up
+}
+
 # Mark the kernel log; klog_since MARK prints what came after it.
 klog_mark()
 {

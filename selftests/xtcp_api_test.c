@@ -2503,4 +2503,65 @@ TEST_F(api, connect_ports_follow_on)
 	close(l);
 }
 
+/*
+ * The last columns of a connection's row in the proc table are those of
+ * /proc/net/tcp: RTO, ACK delay, quick-ACK/pingpong, the congestion window
+ * (TCP_INFO's, once grown) and ssthresh (TCP_INFO's; -1 in the initial
+ * slow start).
+ */
+TEST_F(api, proc_row_cwnd_ssthresh)
+{
+	const char *path = self->proto ? "/proc/net/tcp" : "/proc/net/xtcp";
+	unsigned int lport, cwnd = 0, want;
+	int c, s, ssthresh = 0, n = 0;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	char line[512];
+	FILE *f;
+
+	static char buf[256 * 1024];
+	long long end;
+
+	int l = new_listener(_metadata, self);
+
+	/* 256 KiB of 1000-byte segments grow the window past its 10. */
+	c = new_sock(_metadata, self);
+	ASSERT_EQ(0, setint(c, SOL_TCP, TCP_MAXSEG, 1000));
+	do_connect(_metadata, c, port_of(l));
+	s = do_accept(_metadata, l);
+	close(l);
+	ASSERT_EQ((ssize_t)sizeof(buf), send_all(c, buf, sizeof(buf)));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(s, buf, sizeof(buf)));
+	end = now_ms() + deadline_ms();
+	do {
+		len = sizeof(ti);
+		ASSERT_EQ(0, get_info(c, &ti, &len));
+	} while (ti.tcpi_unacked && now_ms() < end && (nap(), 1));
+	ASSERT_EQ(0U, ti.tcpi_unacked);
+	want = ti.tcpi_snd_cwnd;
+	EXPECT_LT(10U, want);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int rto, ato, quick;
+
+		if (sscanf(line, " %*d: %*x:%x %*x:%*x %*x %*x:%*x %*x:%*x %*x %*u %*d %*u %*d %*s %u %u %u %u %d",
+			   &lport, &rto, &ato, &quick, &cwnd, &ssthresh) == 6 &&
+		    lport == port_of(c)) {
+			n++;
+			break;
+		}
+	}
+	fclose(f);
+	ASSERT_EQ(1, n) {
+		TH_LOG("no row for port %u in %s", port_of(c), path);
+	}
+	EXPECT_EQ(want, cwnd);
+	/* HyStart may have ended slow start: TCP_INFO tells. */
+	EXPECT_EQ(ti.tcpi_snd_ssthresh >= 0x7fffffff ? -1 :
+		  (int)ti.tcpi_snd_ssthresh, ssthresh);
+	close(c);
+	close(s);
+}
+
 TEST_HARNESS_MAIN

@@ -228,7 +228,16 @@ static void usage(void)
 
 static int new_socket(void)
 {
-	int fd = socket(use_tcp ? AF_INET : xtcp_family(), SOCK_STREAM, 0);
+	/*
+	 * The family is read from sysfs once: per socket, the open and read
+	 * would cost xtcp's side of a crr run syscalls that TCP's does not.
+	 */
+	static int family = -1;
+	int fd;
+
+	if (family < 0)
+		family = use_tcp ? AF_INET : xtcp_family();
+	fd = socket(family, SOCK_STREAM, 0);
 
 	if (fd < 0)
 		die("socket");
