@@ -156,7 +156,7 @@ static bool xtcp_port_conflict(const struct xtcp_bind_bucket *tb,
 		if (sk2 != sk && xtcp_bind_conflict(sk, sk2, uid))
 			return true;
 	}
-	return xtcp_tw_port_conflict(&tb->tw, sk);
+	return xtcp_tw_port_conflict(&tb->tw, sk, true);
 }
 
 /*
@@ -181,7 +181,7 @@ static bool xtcp_port_taken(const struct xtcp_bind_bucket *tb,
 		if (!a1 || !sk2->sk_rcv_saddr || a1 == sk2->sk_rcv_saddr)
 			return true;
 	}
-	return xtcp_tw_addr_conflict(&tb->tw, sk);
+	return xtcp_tw_port_conflict(&tb->tw, sk, false);
 }
 
 /*

@@ -534,10 +534,13 @@ drop:
 
 /*
  * Does a TIME_WAIT entry of port bucket list @head stand in the way of
- * binding @sk to the port? Caller holds bind_lock.
+ * binding @sk to the port? With @reuse_ok, not one that had SO_REUSEADDR
+ * when @sk has it too; without (an ephemeral port, as
+ * inet_csk_find_open_port() looks), only another device or local address
+ * lets them share. Caller holds bind_lock.
  */
 bool xtcp_tw_port_conflict(const struct hlist_head *head,
-			   const struct sock *sk)
+			   const struct sock *sk, bool reuse_ok)
 {
 	struct xtcp_tw *tw;
 
@@ -545,30 +548,9 @@ bool xtcp_tw_port_conflict(const struct hlist_head *head,
 		if (sk->sk_bound_dev_if && tw->bound_dev_if &&
 		    sk->sk_bound_dev_if != tw->bound_dev_if)
 			continue;
-		if (sk->sk_reuse && (tw->flags & XTCP_TWF_REUSE))
+		if (reuse_ok && sk->sk_reuse && (tw->flags & XTCP_TWF_REUSE))
 			continue;
 		if (!sk->sk_rcv_saddr || sk->sk_rcv_saddr == tw->tuple.laddr)
-			return true;
-	}
-	return false;
-}
-
-/*
- * The same for an ephemeral port (bind() to port 0): SO_REUSEADDR does not
- * count there, only another device or local address. Caller holds
- * bind_lock.
- */
-bool xtcp_tw_addr_conflict(const struct hlist_head *head,
-			   const struct sock *sk)
-{
-	struct xtcp_tw *tw;
-
-	hlist_for_each_entry(tw, head, bind_node) {
-		if (sk->sk_bound_dev_if && tw->bound_dev_if &&
-		    sk->sk_bound_dev_if != tw->bound_dev_if)
-			continue;
-		if (!sk->sk_rcv_saddr || !tw->tuple.laddr ||
-		    sk->sk_rcv_saddr == tw->tuple.laddr)
 			return true;
 	}
 	return false;

@@ -33,6 +33,7 @@
 #include <linux/list_nulls.h>
 #include <linux/rbtree.h>
 #include <linux/timer.h>
+#include <linux/tracepoint-defs.h>
 #include <linux/spinlock.h>
 #include <linux/rhashtable-types.h>
 #include <linux/skbuff.h>
@@ -236,11 +237,14 @@ static inline int xtcp_knob(const struct net *net, enum xtcp_knob k)
 const char *xtcp_mib_name(int field);
 void xtcp_drop_event(const struct sock *sk, const struct sk_buff *skb,
 		     int field);
+DECLARE_TRACEPOINT(xtcp_drop);
 static inline void xtcp_drop_stats(struct net *net, const struct sock *sk,
 				   const struct sk_buff *skb, int field)
 {
 	XTCP_INC_STATS(net, field);
-	xtcp_drop_event(sk, skb, field);
+	/* Only a static branch while the event is off. */
+	if (tracepoint_enabled(xtcp_drop))
+		xtcp_drop_event(sk, skb, field);
 }
 
 /* A SACK block (RFC 2018), host byte order: [start, end). */
@@ -976,9 +980,7 @@ enum xtcp_tw_verdict {
 
 enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
 bool xtcp_tw_port_conflict(const struct hlist_head *head,
-			   const struct sock *sk);
-bool xtcp_tw_addr_conflict(const struct hlist_head *head,
-			   const struct sock *sk);
+			   const struct sock *sk, bool reuse_ok);
 int xtcp_tw_check_reuse(struct sock *sk, const struct xtcp_tuple *t,
 			bool bound);
 int xtcp_tw_seq_show(struct seq_file *seq, struct hlist_node *node,

@@ -813,6 +813,12 @@ scale_crr_rate()	# PROTO: crr to the scale server; prints the rate
 	in_ns timeout -k 10 $((scale_crr + 60)) "$tool" -s $1 -c $VETH_B \
 		-p $SCALE_PORT -m crr -t "$scale_crr" | awk '$1 == "crr" { print $3 }'
 }
+scale_server()	# PROTO FILE: xtcp_scale's server in $NS_B, as $srv; output in FILE.srv
+{
+	"$scale_tool" -e $NS_B -s $1 -l -a $VETH_B -p $SCALE_PORT > $2.srv 2>&1 &
+	srv=$!
+	wait_listening $srv $2.srv
+}
 scale()	# PROTO
 {
 	local proto=$1 sf=/tmp/bench-scale.$1 srv cli m0 m1 crr0 crr1 a w n t rate
@@ -826,13 +832,7 @@ scale()	# PROTO
 		ip -n $NS addr add $a/24 dev bench-a
 	done
 	in_ns sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
-	"$scale_tool" -e $NS_B -s $proto -l -a $VETH_B -p $SCALE_PORT \
-		> $sf.srv 2>&1 &
-	srv=$!
-	if ! wait_listening $srv $sf.srv; then
-		error $ks -- "scale over $proto: server did not start"
-		return
-	fi
+	scale_server $proto $sf || { error $ks -- "scale over $proto: server did not start"; return; }
 	crr0=$(scale_crr_rate $proto)
 	m0=$(mem_avail)
 	mkfifo $sf.hold 2>/dev/null
@@ -895,13 +895,7 @@ tw_mass()	# PROTO
 	in_ns sysctl -qw net.ipv4.ip_local_port_range="1024 65535" \
 		net.xtcp.msl_ms=300000 net.xtcp.tw_bucket_ms=900000 \
 		net.xtcp.max_tw_buckets=16777216 net.ipv4.tcp_max_tw_buckets=16777216
-	"$scale_tool" -e $NS_B -s $proto -l -a $VETH_B -p $SCALE_PORT \
-		> $sf.srv 2>&1 &
-	srv=$!
-	if ! wait_listening $srv $sf.srv; then
-		error $ks -- "tw_mass over $proto: server did not start"
-		return
-	fi
+	scale_server $proto $sf || { error $ks -- "tw_mass over $proto: server did not start"; return; }
 	local cache=tw_sock_TCP s0 s1
 	[ $proto = XTCP ] && cache=xtcp_tw
 	s0=$(slab_pages_bytes $cache)
