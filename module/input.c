@@ -1174,7 +1174,7 @@ lookup:
 				xtcp_drop_stats(net, NULL, skb, XTCP_MIB_XFRMPOLICYDROP);
 				goto discard;
 			}
-			if (xtcp_tw_rcv(tw, skb) == XTCP_TW_DROP)
+			if (xtcp_tw_rcv(xn, tw, skb) == XTCP_TW_DROP)
 				goto consumed;
 		}
 		sk = xtcp_listener_lookup(xn, iph->saddr, th->source,

@@ -130,9 +130,10 @@ XTCP_KNOB(tw_reuse, 2, 0, 2)
  * Most TIME_WAIT entries a namespace keeps. A connection that would
  * enter TIME_WAIT above the limit is closed at once instead, and the
  * TWOverflow counter counts it. Linux TCP sizes it from the hash table
- * (at most 262144); xtcp uses that maximum.
+ * (at most 262144); xtcp uses that maximum. At most 2097152: twice the
+ * buckets xtcp's TIME_WAIT lookup table grows to (a million, 8 MiB).
  */
-XTCP_KNOB(max_tw_buckets, 262144, 0, 16777216)
+XTCP_KNOB(max_tw_buckets, 262144, 0, 2097152)
 
 /*
  * RFC 1337 TIME-WAIT assassination hazards: 0 (default) lets a RST kill a

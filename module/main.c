@@ -2,13 +2,14 @@
 /*
  * xtcp: module entry points and load-time parameters.
  *
- * Load order is the TIME_WAIT slab and buckets, per-namespace state
- * (sockets and the receive path look it up), the GSO handler (before any
- * socket can send a big skb), then the socket family, then the IP
- * protocol handler, so that nothing can reach a half-initialised
- * module. Unload is the exact reverse: when the namespaces are gone every
- * TIME_WAIT entry is dead, and xtcp_tw_exit() stops the buckets. A
- * socket pins the module (proto_ops, proto and family all name THIS_MODULE
+ * Load order is the TIME_WAIT slab, per-namespace state (sockets and
+ * the receive path look it up; the TIME_WAIT buckets are part of it), the
+ * GSO handler (before any socket can send a big skb), then the socket
+ * family, then the IP protocol handler, so that nothing can reach a
+ * half-initialised module. Unload is the exact reverse: when the
+ * namespaces are gone every TIME_WAIT entry is dead and every bucket
+ * stopped, and xtcp_tw_exit() waits for the last frees. A socket pins the
+ * module (proto_ops, proto and family all name THIS_MODULE
  * as owner), so the exit path never runs while one exists.
  */
 #define pr_fmt(fmt) "xtcp: " fmt

@@ -205,6 +205,7 @@ struct xtcp_net {
 	struct rhashtable ehash;
 	struct rhashtable twhash;
 	atomic_t tw_count;
+	struct xtcp_tw_cpu __percpu *tw_cpus;	/* time buckets, per CPU */
 
 	/*
 	 * Challenge ACK budget of this second (RFC 5961 section 7), when
@@ -978,7 +979,8 @@ enum xtcp_tw_verdict {
 	XTCP_TW_SYN,		/* entry killed: hand the SYN to a listener */
 };
 
-enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_tw *tw, struct sk_buff *skb);
+enum xtcp_tw_verdict xtcp_tw_rcv(struct xtcp_net *xn, struct xtcp_tw *tw,
+				 struct sk_buff *skb);
 bool xtcp_tw_port_conflict(const struct hlist_head *head,
 			   const struct sock *sk, bool reuse_ok);
 int xtcp_tw_check_reuse(struct sock *sk, const struct xtcp_tuple *t,

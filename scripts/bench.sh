@@ -894,7 +894,7 @@ tw_mass()	# PROTO
 	fi
 	in_ns sysctl -qw net.ipv4.ip_local_port_range="1024 65535" \
 		net.xtcp.msl_ms=300000 net.xtcp.tw_bucket_ms=900000 \
-		net.xtcp.max_tw_buckets=16777216 net.ipv4.tcp_max_tw_buckets=16777216
+		net.xtcp.max_tw_buckets=2097152 net.ipv4.tcp_max_tw_buckets=16777216
 	scale_server $proto $sf || { error $ks -- "tw_mass over $proto: server did not start"; return; }
 	local cache=tw_sock_TCP s0 s1
 	[ $proto = XTCP ] && cache=xtcp_tw
