@@ -28,10 +28,10 @@ KSFT_DIR	= $(KSRC)/tools/testing/selftests
 
 MODULE_SRCS	:= $(filter-out %.mod.c,$(wildcard module/*.c module/*.h module/uapi/*.h))
 
-.PHONY: all modules deps selftests run check check-debug style install \
+.PHONY: all modules tools deps selftests run check check-debug style install \
 	uninstall dkms-check docs bench fuzz fresh-check clean help
 
-all: modules
+all: modules tools
 
 help:
 	@echo "make            build module/xtcp.ko against KDIR ($(KDIR))"
@@ -42,7 +42,8 @@ help:
 	@echo "make style      checkpatch.pl --strict on module/"
 	@echo "make bench      xtcp against kernel TCP in the VM; JSON in build/bench/"
 	@echo "make dkms-check dkms add/build/remove against the installed headers"
-	@echo "make install    install the module for KVER and run depmod"
+	@echo "make install    install the module for KVER (depmod), xtcp-run and xtcp-stat (PREFIX=$(PREFIX))"
+	@echo "make uninstall  remove what make install installed"
 	@echo "make fresh-check  make run + make check on a throw-away minimal Debian 12 root"
 	@echo "make docs       regenerate Documentation/sysctl.rst and the counter list of xtcp.rst"
 
@@ -53,6 +54,17 @@ deps:
 # nothing): install-deps returns at once when everything is there.
 modules: deps
 	$(MAKE) -C $(KDIR) M=$(REPO) modules
+
+# The user tools: xtcp-run's preload library (xtcp-run finds it in
+# build/tools from a checkout, or in PREFIX/lib/xtcp once installed).
+TOOLS		:= $(BUILD)/tools
+PREFIX		?= /usr/local
+tools: $(TOOLS)/libxtcp-preload.so
+
+$(TOOLS)/libxtcp-preload.so: scripts/xtcp-preload.c
+	@$(REPO)/scripts/install-deps
+	mkdir -p $(TOOLS)
+	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
 
 # Build the selftests and stage them with the kselftest runner, the way
 # "make -C tools/testing/selftests install" lays out a collection.
@@ -70,14 +82,15 @@ selftests: deps
 
 run:
 	@$(REPO)/scripts/install-deps
-	$(MAKE) modules selftests
+	$(MAKE) modules tools selftests
 	$(VM) $(VM_FLAGS) -- $(REPO)/scripts/demo.sh
 
 check:
 	@$(REPO)/scripts/install-deps
 	$(REPO)/scripts/gen-knob-doc --check
-	$(MAKE) modules selftests
+	$(MAKE) modules tools selftests
 	$(MAKE) dkms-check
+	$(REPO)/scripts/install-check
 	$(VM) $(VM_FLAGS) --timeout 1800 $(VM_NICS) -- $(REPO)/scripts/run-selftests $(KSFT_STAGE)
 
 # The debug kernel is built once and cached outside the repo; the module is
@@ -151,14 +164,24 @@ style: deps
 		--ignore FILE_PATH_CHANGES,OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT \
 		-f module/trace.h
 
-install: deps modules
-	$(MAKE) -C $(KDIR) M=$(REPO) INSTALL_MOD_DIR=updates modules_install
-	depmod -a $(KVER)
+# DESTDIR stages everything under a directory (then depmod is left to
+# whoever installs it for real): scripts/install-check does so.
+install: deps modules tools
+	$(MAKE) -C $(KDIR) M=$(REPO) INSTALL_MOD_DIR=updates \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	install -D -m 0755 scripts/xtcp-run $(DESTDIR)$(PREFIX)/bin/xtcp-run
+	install -D -m 0755 scripts/xtcp-stat $(DESTDIR)$(PREFIX)/bin/xtcp-stat
+	install -D -m 0644 $(TOOLS)/libxtcp-preload.so \
+		$(DESTDIR)$(PREFIX)/lib/xtcp/libxtcp-preload.so
 
 uninstall:
-	rm -f /lib/modules/$(KVER)/updates/module/xtcp.ko \
-		/lib/modules/$(KVER)/updates/xtcp.ko
-	depmod -a $(KVER)
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/module/xtcp.ko \
+		$(DESTDIR)/lib/modules/$(KVER)/updates/xtcp.ko
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	rm -f $(DESTDIR)$(PREFIX)/bin/xtcp-run $(DESTDIR)$(PREFIX)/bin/xtcp-stat \
+		$(DESTDIR)$(PREFIX)/lib/xtcp/libxtcp-preload.so
+	-rmdir $(DESTDIR)$(PREFIX)/lib/xtcp
 
 docs: deps
 	$(REPO)/scripts/gen-knob-doc

@@ -30,7 +30,7 @@
 
 #include "xtcp.h"
 
-#define XTCP_PROC_ROW	150	/* row width, as TMPSZ in tcp_ipv4.c */
+#define XTCP_PROC_ROW	180	/* row width: TMPSZ in tcp_ipv4.c, + 4 columns */
 
 struct xtcp_proc_iter {
 	struct seq_net_private p;
@@ -223,7 +223,7 @@ static void xtcp_seq_show_sock(struct seq_file *seq, struct sock *sk, loff_t i)
 	}
 
 	seq_printf(seq,
-		   "%4lld: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %pK %lu %lu %u %u %d",
+		   "%4lld: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %pK %lu %lu %u %u %d %u %u %u %u",
 		   i, inet->inet_rcv_saddr, inet->inet_num,
 		   inet->inet_daddr, ntohs(inet->inet_dport), state,
 		   txq, rxq, timer,
@@ -239,7 +239,11 @@ static void xtcp_seq_show_sock(struct seq_file *seq, struct sock *sk, loff_t i)
 		   READ_ONCE(xs->snd_cwnd),
 		   state == TCP_LISTEN ? 0 :
 		   READ_ONCE(xs->snd_ssthresh) >= TCP_INFINITE_SSTHRESH ? -1 :
-		   (int)READ_ONCE(xs->snd_ssthresh));
+		   (int)READ_ONCE(xs->snd_ssthresh),
+		   /* xtcp's own, for xtcp-stat -i: what ss reads from diag. */
+		   READ_ONCE(xs->srtt_us) >> 3, READ_ONCE(xs->mdev_us) >> 2,
+		   READ_ONCE(xs->mss_cache),
+		   state == TCP_LISTEN ? READ_ONCE(sk->sk_max_ack_backlog) : 0);
 }
 
 static int xtcp_seq_show(struct seq_file *seq, void *v)
