@@ -231,12 +231,16 @@ out:
 	return err;
 }
 
+/*
+ * As inet_wait_for_connect() with no Fast Open data: the caller is not
+ * a writer, so sk_write_pending stays as it is and the handshake's ACK
+ * leaves at once instead of waiting for data to ride on.
+ */
 static long xtcp_wait_for_connect(struct sock *sk, long timeo)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 
 	add_wait_queue(sk_sleep(sk), &wait);
-	sk->sk_write_pending++;
 	while ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
 		release_sock(sk);
 		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
@@ -245,7 +249,6 @@ static long xtcp_wait_for_connect(struct sock *sk, long timeo)
 			break;
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
-	sk->sk_write_pending--;
 	return timeo;
 }
 
