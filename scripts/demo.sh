@@ -6,6 +6,8 @@
 set -euo pipefail
 repo=${XTCP_REPO:-$(cd "$(dirname "$0")/.." && pwd)}
 tool=$repo/build/selftests/xtcp_connect
+run=$repo/scripts/xtcp-run
+stat=$repo/scripts/xtcp-stat
 step() { printf '\n== %s\n' "$*"; }
 
 step "module loaded: family and IP protocol in use"
@@ -26,13 +28,8 @@ cat "$tmp/out"
 step "/proc/net/xtcp (the columns of /proc/net/tcp)"
 cat /proc/net/xtcp
 
-step "netstat-style state summary of /proc/net/xtcp"
-# POSIX awk (Debian's default awk is mawk): the st column is two hex digits.
-awk 'BEGIN { ns = split("ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN CLOSING", n)
-	     hex = "0123456789ABCDEF" }
-     NR > 1 { st = toupper($4)
-	      c[16 * (index(hex, substr(st, 1, 1)) - 1) + index(hex, substr(st, 2, 1)) - 1]++ }
-     END { for (i = 1; i <= ns; i++) if (c[i]) printf "%-12s %d\n", n[i], c[i] }' /proc/net/xtcp
+step "xtcp-stat -tan: the same table as ss -tan shows TCP's"
+"$stat" -tan
 
 step "module reference count while the socket is open: $(cat /sys/module/xtcp/refcnt)"
 if rmmod xtcp 2>&1; then echo "unexpected: rmmod succeeded"; exit 1; fi
@@ -68,14 +65,34 @@ grep -m 3 xtcp_set_state $T/trace | sed 's/^.*xtcp_set_state: //'
 step "and the namespace's transition matrix (/proc/net/xtcp_transitions)"
 cat /proc/net/xtcp_transitions
 
+step "a program that knows nothing of xtcp: python3 -m http.server and curl under xtcp-run"
+mkdir -p "$tmp/www"
+head -c 100000 /dev/urandom > "$tmp/www/file"
+"$run" python3 -m http.server 8000 --bind 127.0.0.1 --directory "$tmp/www" \
+	> "$tmp/http.log" 2>&1 &
+hpid=$!
+until "$stat" -lH | grep -q ':8000 '; do sleep 0.05; done
+"$stat" -l
+"$run" -v curl -sS -o "$tmp/got" http://127.0.0.1:8000/file
+cmp "$tmp/www/file" "$tmp/got" && echo "curl got the 100000-byte file intact, over xtcp"
+"$stat" -to
+
+step "xtcp-stat -s: sockets per state (the server closed first: its TIME_WAIT entry)"
+"$stat" -s
+kill "$hpid"
+wait "$hpid" 2>/dev/null || true
+
 step "knobs: net.xtcp.* and /sys/module/xtcp/parameters are one value"
 echo 500 > /sys/module/xtcp/parameters/msl_ms
 sysctl net.xtcp.msl_ms
 sysctl -w net.xtcp.msl_ms=0 2>&1 | sed 's/^/out of range: /' || true
 sysctl -w net.xtcp.msl_ms=30000
 
-step "counters (/proc/net/xtcp_stat, non-zero ones)"
-awk '$2 != 0' /proc/net/xtcp_stat
+step "counters, as nstat shows TCP's (xtcp-stat -c: non-zero ones, since the namespace began)"
+XTCP_STAT_HISTORY=$tmp/hist "$stat" -c
+
+step "every state change so far, as a matrix (xtcp-stat -T)"
+"$stat" -T
 
 step "rmmod xtcp"
 rmmod xtcp

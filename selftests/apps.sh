@@ -102,7 +102,7 @@ listening()
 {
 	local t=
 	[ "$1" = TCP ] && t=--tcp
-	ip netns exec $nsb "$here/xtcp-stat" $t -lH | grep -q ":$2 "
+	"$here/xtcp-stat" -N $nsb $t -lH | grep -q ":$2 "
 }
 
 # start NAME PROTO PORT CMD...: start a server in the server's namespace
@@ -330,6 +330,30 @@ line()
 	log "$(printf '%-28s xtcp %10s  tcp %10s  %s' "$1" \
 		"${F[${3}_XTCP]:--}" "${F[${3}_TCP]:--}" "$2")"
 }
+
+# What a program sees of its socket: SO_DOMAIN, SO_TYPE and SO_PROTOCOL,
+# /proc/self/fdinfo and the fd's link, over TCP and under xtcp-run.
+sees()	# PROTO
+{
+	client "$1" python3 -c '
+import os, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+g = lambda o: s.getsockopt(socket.SOL_SOCKET, o)
+fd = s.fileno()
+keys = [l.split(":")[0] for l in open("/proc/self/fdinfo/%d" % fd)]
+link = os.readlink("/proc/self/fd/%d" % fd).split(":")[0]
+print(g(socket.SO_DOMAIN), g(socket.SO_TYPE), g(socket.SO_PROTOCOL),
+      ",".join(keys), link)'
+}
+read -r td tt tp tk tl <<< "$(sees TCP)"
+read -r xd xt xp xk xl <<< "$(sees XTCP)"
+# The one difference on purpose: SO_PROTOCOL is the IP protocol, 253.
+if [ "$td $tt $tp" = "2 1 6" ] && [ "$xd $xt $xp" = "2 1 253" ] &&
+   [ "$tk" = "$xk" ] && [ "$tl" = socket ] && [ "$xl" = socket ]; then
+	pass "a program sees SO_DOMAIN AF_INET, SO_TYPE SOCK_STREAM, SO_PROTOCOL 253 (TCP: 6), fdinfo $xk and a socket: link, as over TCP"
+else
+	fail "what a program sees: TCP '$td $tt $tp $tk $tl', xtcp '$xd $xt $xp $xk $xl'"
+fi
 
 if have iperf3; then
 	both iperf
