@@ -145,7 +145,7 @@ fuzz:
 # the terminal and the figures to build/bench/<date>.json.
 bench:
 	@$(REPO)/scripts/install-deps
-	$(MAKE) modules selftests
+	$(MAKE) modules tools selftests
 	mkdir -p $(BUILD)/bench
 	{ $(VM) $(VM_FLAGS) --timeout 5400 --mem 4096 -- $(REPO)/scripts/bench.sh; \
 	  echo $$? > $(BUILD)/bench/rc; } | tee $(BUILD)/bench/last.log; \

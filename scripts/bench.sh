@@ -89,6 +89,15 @@
 #             hash table of entries is outside it), the crr rate from a
 #             fresh address while they exist (the TIME_WAIT lookups), the
 #             time to make them. One round (it takes minutes per stack).
+#  apps       programs people measure TCP with, over the veth pair, run
+#             unmodified under scripts/xtcp-run for xtcp: iperf3 (one
+#             stream, BENCH_APP_SECS, default 3, client -> server), nginx
+#             with wrk (20 connections, a 6-byte file, BENCH_APP_SECS) and
+#             sockperf ping-pong (BENCH_APP_SECS): Mbit/s, requests/s, p50
+#             and p99 us. BENCH_APP_ROUNDS (default 5) rounds, taking
+#             turns: medians with min and max. Each needs its program
+#             (scripts/install-deps installs them); the project's own bulk
+#             tool hashes every byte, these do not.
 #
 # Environment (each may also be given as XTCP_BENCH_..., e.g.
 # XTCP_BENCH_ONLY: the VM runner passes XTCP_* variables into the guest, so
@@ -99,7 +108,8 @@
 #  BENCH_NETEM_BYTES, BENCH_NETEM_SEED, BENCH_RR_N, BENCH_SYNFLOOD_SECS,
 #  BENCH_SYNFLOOD_ROUNDS, BENCH_INJECT_BYTES, BENCH_INJECT_ROUNDS,
 #  BENCH_BLIND_N, BENCH_SCALE_N, BENCH_SCALE_ROUNDS, BENCH_SCALE_CRR_SECS,
-#  BENCH_TWM_N         sizes, see above
+#  BENCH_TWM_N, BENCH_APP_SECS, BENCH_APP_ROUNDS
+#                      sizes, see above
 #  BENCH_ROUNDS        rounds of crr, tw_stall, bulk_netem and rr (5)
 #  BENCH_TIMEOUT       seconds after which one transfer or rr run counts as
 #                      failed (default 300)
@@ -142,7 +152,9 @@ scale_rounds=$(opt SCALE_ROUNDS 5)
 scale_crr=$(opt SCALE_CRR_SECS 5)
 twm_n=$(opt TWM_N 1000000)
 tmo=$(opt TIMEOUT 300)
-ALL="crr tw_bytes tw_stall bulk_lo bulk_veth bulk_netem rr synflood inject blind scale tw_mass"
+app_secs=$(opt APP_SECS 3)
+app_rounds=$(opt APP_ROUNDS 5)
+ALL="crr tw_bytes tw_stall bulk_lo bulk_veth bulk_netem rr synflood inject blind scale tw_mass apps"
 only=$(opt ONLY "$ALL" | tr ',' ' ')
 for w in $only; do
 	case " $ALL " in
@@ -947,6 +959,129 @@ fi
 
 ns_clear
 
+# Programs people measure TCP with, unmodified: xtcp-run puts them on xtcp.
+xtcp_run=$repo/scripts/xtcp-run
+xtcp_stat=$repo/scripts/xtcp-stat
+app_tmp=/tmp/bench-apps
+app_listening()	# PROTO PORT: a listener on PORT in $NS_B
+{
+	local t=
+	[ "$1" = TCP ] && t=--tcp
+	"$xtcp_stat" -N "$NS_B" $t -lH | grep -q ":$2 "
+}
+app_server()	# PROTO PORT CMD...: start it in $NS_B, as $srv
+{
+	local proto=$1 port=$2 run= deadline=$((SECONDS + 60))
+	shift 2
+	[ "$proto" = XTCP ] && run=$xtcp_run
+	ip netns exec "$NS_B" $run "$@" > $app_tmp.srv 2>&1 &
+	srv=$!
+	until app_listening "$proto" "$port"; do
+		if ! kill -0 $srv 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+			note "$1 did not listen: $(tail -n 2 $app_tmp.srv)"
+			stop_servers $srv
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+app_client()	# PROTO CMD...: run it in $NS
+{
+	local run=
+	[ "$1" = XTCP ] && run=$xtcp_run
+	shift
+	in_ns timeout -k 10 $tmo $run "$@"
+}
+apps_one()	# PROTO
+{
+	local proto=$1 out v p50 p99 srv
+	local ks="app_iperf_Mbps_$1 app_wrk_rps_$1 app_sockperf_p50_us_$1 app_sockperf_p99_us_$1"
+	if ! veth_pair apps-$proto; then
+		error $ks -- "apps over $proto: no veth pair"
+		return
+	fi
+	note "apps over $proto: iperf3, nginx + wrk, sockperf, $app_secs s each"
+	if app_server $proto 5201 iperf3 -s -1 -B $VETH_B -p 5201; then
+		out=$(app_client $proto iperf3 -c $VETH_B -p 5201 -t "$app_secs" -J 2>&1)
+		v=$(echo "$out" | python3 -c 'import json, sys
+print("%.0f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null)
+		stop_servers $srv
+		is_num "$v" && R[app_iperf_Mbps_$proto]=$v ||
+			error app_iperf_Mbps_$proto -- "iperf3 over $proto: $(echo "$out" | grep -m1 error)"
+	else
+		error app_iperf_Mbps_$proto -- "iperf3 over $proto: no server"
+	fi
+	if app_server $proto 8080 nginx -e $app_tmp/error.log -p $app_tmp \
+		-c $app_tmp/nginx.conf; then
+		out=$(app_client $proto wrk -t 2 -c 20 -d "${app_secs}s" http://$VETH_B:8080/small 2>&1)
+		v=$(echo "$out" | awk '$1 == "Requests/sec:" { printf "%.0f", $2 }')
+		stop_servers $srv
+		if is_num "$v" && ! echo "$out" | grep -q "Socket errors\|Non-2xx"; then
+			R[app_wrk_rps_$proto]=$v
+		else
+			error app_wrk_rps_$proto -- "wrk over $proto: $(echo "$out" | tr '\n' ' ' | cut -c1-200)"
+		fi
+	else
+		error app_wrk_rps_$proto -- "nginx over $proto: no server"
+	fi
+	if app_server $proto 11111 sockperf server --tcp -i $VETH_B -p 11111; then
+		out=$(app_client $proto sockperf ping-pong --tcp -i $VETH_B -p 11111 -t "$app_secs" 2>&1)
+		p50=$(echo "$out" | awk '/percentile 50.000 =/ { printf "%.1f", $NF }')
+		p99=$(echo "$out" | awk '/percentile 99.000 =/ { printf "%.1f", $NF }')
+		stop_servers $srv
+		if is_num "$p50" && is_num "$p99"; then
+			R[app_sockperf_p50_us_$proto]=$p50
+			R[app_sockperf_p99_us_$proto]=$p99
+		else
+			error app_sockperf_p50_us_$proto app_sockperf_p99_us_$proto -- \
+				"sockperf over $proto: $(echo "$out" | tail -n 2 | tr '\n' ' ')"
+		fi
+	else
+		error app_sockperf_p50_us_$proto app_sockperf_p99_us_$proto -- \
+			"sockperf over $proto: no server"
+	fi
+}
+apps_setup()
+{
+	local c
+	for c in iperf3 nginx wrk sockperf; do
+		command -v $c >/dev/null || { note "apps: $c is not installed"; return 1; }
+	done
+	rm -rf $app_tmp
+	mkdir -p $app_tmp/www
+	echo hello > $app_tmp/www/small
+	cat > $app_tmp/nginx.conf <<-EOF
+	user root;
+	worker_processes 1;
+	daemon off;
+	pid $app_tmp/nginx.pid;
+	error_log $app_tmp/error.log;
+	events { worker_connections 512; }
+	http {
+		access_log off;
+		sendfile on;
+		tcp_nopush on;
+		client_body_temp_path $app_tmp/body;
+		proxy_temp_path $app_tmp/proxy;
+		fastcgi_temp_path $app_tmp/fastcgi;
+		uwsgi_temp_path $app_tmp/uwsgi;
+		scgi_temp_path $app_tmp/scgi;
+		server {
+			listen $VETH_B:8080;
+			root $app_tmp/www;
+		}
+	}
+	EOF
+}
+if want apps; then
+	if apps_setup; then
+		rounds "$app_rounds" apps_one app_iperf_Mbps app_wrk_rps \
+			app_sockperf_p50_us app_sockperf_p99_us
+	else
+		error app_iperf_Mbps_XTCP app_iperf_Mbps_TCP -- "apps: a program is missing"
+	fi
+fi
+
 # The table: a row for each figure measured (or attempted).
 has() { [ -n "${R[$1]+set}" ]; }
 val() { if [ -n "${R[$1]:-}" ]; then echo "${R[$1]}"; else echo ERR; fi; }
@@ -1018,6 +1153,10 @@ row "  held at the end" twm_held noratio
 row "  bytes each (MemAvailable drop / held)" twm_bytes
 row "  bytes each in their slab's pages" twm_slab
 row "  connections/s (crr) while they exist" twm_crr
+rowm "iperf3 Mbit/s, veth, one stream ($app_secs s)" app_iperf_Mbps
+rowm "nginx + wrk requests/s, veth, 20 connections" app_wrk_rps
+rowm "sockperf ping-pong p50 us, veth" app_sockperf_p50_us
+rowm "sockperf ping-pong p99 us, veth" app_sockperf_p99_us
 row "blind injection: segments sent (both ends)" blind_sent noratio
 row "  connections reset (must be 0)" blind_resets noratio
 row "  bytes injected (must be 0)" blind_injected noratio
