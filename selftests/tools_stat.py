@@ -22,7 +22,7 @@ import sys
 import time
 
 import xtcp_pkt as P
-from xtcp_pkt import ACK, FIN, SYN, check, wait_until
+from xtcp_pkt import ACK, FIN, RST, SYN, check, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STAT = os.path.join(HERE, "xtcp-stat")
@@ -67,6 +67,7 @@ def connect(peer, answer=True):
     peer.port += 1
     P.xconnect(fd, P.PEER, peer.port)
     c = P.Conn(peer, fd, P.xname(fd)[1], peer.port, 0, 7000000)
+    CONNS.append(c)
     syn = expect_on(peer, c, SYN)
     c.iss, c.rcv = syn.seq, syn.seq + 1
     if answer:
@@ -75,6 +76,29 @@ def connect(peer, answer=True):
         expect_on(peer, c, ACK)
         reach(c, "ESTABLISHED")
     return c
+
+
+# Every connection the scenario made, to reset them at its end.
+CONNS = []
+
+
+def reset_all(peer):
+    """The peer resets every connection (and the half-open one), so that
+    none is left retransmitting after the scenario, however far the
+    retransmission timers have backed off."""
+    for c in CONNS:
+        peer.send(c.pport, c.lport, c.snd, c.rcv, RST | ACK, 0, b"")
+    if hasattr(every_state, "synrecv"):
+        lport, pport = every_state.synrecv
+        peer.send(pport, lport, 5000001, 0, RST, 0, b"")
+    try:
+        wait_until(lambda: all(r["state"] == P.STATES["LISTEN"]
+                               for r in P.proc_rows()),
+                   "every connection reset", 20)
+    except P.Fail as e:
+        raise P.Fail("%s; left: %s" % (e, [(r["lport"], r["rport"],
+                                             r["state"])
+                                            for r in P.proc_rows()]))
 
 
 def reach(c, state):
@@ -137,6 +161,7 @@ def every_state(peer):
     wait_until(lambda: P.state_of(lport, peer.port) == P.STATES["SYN_RECV"],
                "SYN_RECV")
     want[3] = (lport, peer.port)
+    every_state.synrecv = (lport, peer.port)
     return want
 
 
@@ -317,7 +342,7 @@ def states_and_tools(peer):
         delta[w[0]] = int(w[1])
     check(delta.get(opens) == 1, "-c: %s %s since the last call, want 1"
           % (opens, delta.get(opens)))
-    os.close(c.fd)
+    reset_all(peer)
 
 if __name__ == "__main__":
     P.main([states_and_tools], stacks=["tcp", "xtcp"])
