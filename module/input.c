@@ -506,8 +506,10 @@ static void xtcp_ack_snd_check(struct sock *sk, bool now)
 }
 
 /*
- * RFC 7323 5: PAWS. A segment whose timestamp is older than ts_recent
- * (which is less than 24 days old, and not 0) is an old duplicate. A pure
+ * RFC 7323 5: PAWS. A segment whose timestamp is older than ts_recent by
+ * more than TCP_PAWS_WINDOW (one tick: segments stamped on two CPUs may
+ * leave a millisecond out of order, as tcp_paws_discard() allows), with
+ * ts_recent less than 24 days old and not 0, is an old duplicate. A pure
  * duplicate ACK that changes no window and is older by less than an RTO
  * is let through, as Linux TCP's tcp_disordered_ack() does, since ACKs
  * may overtake each other harmlessly.
@@ -520,7 +522,7 @@ static bool xtcp_paws_reject(const struct xtcp_sock *xs,
 	u32 nwin = ntohs(th->window) << o->snd_wscale;
 
 	if (!o->tstamp_ok || !o->saw_tstamp || th->rst || !xs->ts_recent ||
-	    (s32)(o->rcv_tsval - xs->ts_recent) >= 0)
+	    (s32)(xs->ts_recent - o->rcv_tsval) <= TCP_PAWS_WINDOW)
 		return false;
 	if (!time_before32(ktime_get_seconds(),
 			   xs->ts_recent_stamp + TCP_PAWS_24DAYS))

@@ -809,6 +809,30 @@ def paws_drops_old_timestamp(peer):
 
 
 @scenario
+def paws_window_one_tick(peer):
+    """A TSval one tick below ts_recent is taken (TCP_PAWS_WINDOW: two
+    CPUs may stamp segments a millisecond out of order); two below is
+    dropped as an old duplicate. capture.sh found xtcp dropping the
+    first kind on a clean veth link."""
+    c = open_active(peer, ts=True)
+    p = [pattern(1000, k) for k in range(3)]
+    peer.ts += 10
+    t1 = peer.ts
+    peer_data(c, 0, p[0], opt_ts(t1, c.tsecr))
+    expect_ack(c, 1000)
+    before = counter("PawsDrop")
+    peer_data(c, 1000, p[1], opt_ts(t1 - 1, c.tsecr))
+    expect_ack(c, 2000, what=" (TSval one below ts_recent: taken)")
+    check(counter("PawsDrop") == before, "PawsDrop counted a TSval one below")
+    peer_data(c, 2000, p[2], opt_ts(t1 - 2, c.tsecr))
+    expect_ack(c, 2000, what=" (TSval two below: dropped)")
+    check(counter("PawsDrop") == before + 1, "PawsDrop %d -> %d"
+          % (before, counter("PawsDrop")))
+    check(read_exact(c.fd, 2000) == p[0] + p[1], "data lost")
+    c.snd = c.irs + 1 + 2000
+
+
+@scenario
 def delayed_ack(peer):
     """RFC 9293 3.8.6.3 / RFC 5681 4.2: in bulk mode one full segment is
     acked by the delayed-ACK timer (delack_ms), two at once; out-of-order
@@ -923,6 +947,7 @@ SCENARIOS = [
     zero_window_probes, nagle_and_nodelay,
     sack_generated_for_out_of_order, dsack_for_duplicates,
     wscale_receive_window, wscale_not_offered, paws_drops_old_timestamp,
+    paws_window_one_tick,
     delayed_ack,
 ]
 
