@@ -315,18 +315,22 @@ pingpong()	# PROTO
 # ---------------------------------------------------- python http.server
 pyhttp()	# PROTO
 {
-	local p=$1 want got
+	local p=$1 want got ms
 	head -c 1M /dev/urandom > "$tmp/www/py"
 	want=$(sha256sum < "$tmp/www/py")
 	start "python3 -m http.server" "$p" 8000 python3 -m http.server 8000 \
 		--bind $b --directory "$tmp/www" || return
 	mark
-	got=$(client "$p" curl -sS --fail -o - http://$b:8000/py | sha256sum)
+	rm -f "$tmp/py.got"
+	ms=$(client "$p" curl -sS --fail -o "$tmp/py.got" -w '%{time_total}' \
+		http://$b:8000/py | awk '{ printf "%.0f", $1 * 1000 }')
+	got=$(sha256sum < "$tmp/py.got" 2>/dev/null)
 	stop
 	if [ "$got" != "$want" ]; then
 		fail "python3 http.server + curl over $p: hash differs"
 	elif stack_used "python3 http.server" "$p"; then
-		pass "python3 -m http.server + curl over $p: 1 MiB, hash matches"
+		F[pyhttp_$p]=$ms
+		pass "python3 -m http.server + curl over $p: 1 MiB in $ms ms, hash matches"
 	fi
 }
 
@@ -397,6 +401,7 @@ fi
 if have python3 curl; then
 	[ -d "$tmp/www" ] || mkdir -p "$tmp/www"
 	both pyhttp
+	line "python3 http.server, 1 MiB" ms pyhttp
 fi
 
 exit $ret
