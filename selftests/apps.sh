@@ -336,8 +336,11 @@ pyhttp()	# PROTO
 
 both()	# FUNCTION: run it over kernel TCP, then over xtcp
 {
+	local t0=$SECONDS
+
 	"$1" TCP
 	"$1" XTCP
+	log "$1: $((SECONDS - t0)) s for both stacks"
 }
 
 # line NAME UNIT KEY: one line with both figures.

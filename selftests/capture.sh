@@ -61,6 +61,17 @@ trap cleanup EXIT
 netns_veth_pair $nsa $nsb $a $b
 ip netns exec $nsa ethtool -K veth-a tx off >/dev/null 2>&1
 ip netns exec $nsb ethtool -K veth-b tx off >/dev/null 2>&1
+# A clean link delivers in order. veth hands a packet to the backlog of
+# the CPU that sent it, so segments sent from process context on one vCPU
+# and from softirq on the other are received in whichever order the two
+# backlogs drain: the capture (taken on receive) then shows them out of
+# order, on either stack (kernel TCP did, on the debug kernel). RPS steers
+# each end's receive to CPU 0: enqueued in the order sent (the sender
+# holds its socket lock across veth's xmit), received in that order.
+ip netns exec $nsa sh -c 'echo 1 > /sys/class/net/veth-a/queues/rx-0/rps_cpus' ||
+	log "cannot steer veth-a's receive to one CPU (RPS)"
+ip netns exec $nsb sh -c 'echo 1 > /sys/class/net/veth-b/queues/rx-0/rps_cpus' ||
+	log "cannot steer veth-b's receive to one CPU (RPS)"
 # Retransmissions on a guess (tail loss probes, RACK's reordering timer)
 # fire spuriously under TCG when a vCPU stalls: off on both stacks, so
 # that a retransmission here means a segment was lost.
