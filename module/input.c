@@ -325,7 +325,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		xs->snd_wnd = nwin;
 		xs->snd_wl1 = cb->seq;
 		xs->snd_wl2 = ack;
-		xs->max_window = max(xs->max_window, xs->snd_wnd);
+		xtcp_max_window_update(sk);
 	}
 
 	if (xs->tlp_high_seq)
@@ -383,6 +383,101 @@ struct xtcp_rcv_result {
 	bool fin;		/* rcv_nxt reached the peer's FIN */
 	bool ack_now;		/* out of order, duplicate, or hole filled */
 };
+
+/*
+ * The peer's segment size, from in-order data (tcp_measure_rcv_mss()); a
+ * GSO skb (veth, loopback) stands for segments of gso_size. @skb's
+ * header is already pulled.
+ */
+static void xtcp_measure_rcv_mss(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned int lss = xs->last_seg_size;
+	unsigned int len = skb_shinfo(skb)->gso_size ? : skb->len;
+	const struct tcphdr *th = tcp_hdr(skb);
+
+	xs->last_seg_size = 0;
+	if (len >= xs->rcv_mss) {
+		xs->rcv_mss = min_t(unsigned int, len, xs->advmss);
+		/* A full segment with PSH most likely ends a write. */
+		if (th->psh)
+			xs->ack_pushed |= XTCP_ACK_PUSHED;
+		return;
+	}
+	/*
+	 * Smaller: the peer's MSS if it came twice running, full sized
+	 * (no PSH, URG or FIN) or at least 536 bytes; the header that
+	 * counts is the one every segment carries (timestamps), not SACK.
+	 */
+	len += skb->data - skb_transport_header(skb);
+	if (len >= XTCP_DEFAULT_MSS + sizeof(struct tcphdr) ||
+	    (len >= TCP_MIN_MSS + sizeof(struct tcphdr) &&
+	     !th->psh && !th->urg && !th->fin && !th->syn)) {
+		len -= sizeof(struct tcphdr) +
+		       (xs->rx_opt.tstamp_ok ? TCPOLEN_TSTAMP_ALIGNED : 0);
+		xs->last_seg_size = len;
+		if (len == lss) {
+			xs->rcv_mss = len;
+			return;
+		}
+	}
+	if (xs->ack_pushed & XTCP_ACK_PUSHED)
+		xs->ack_pushed |= XTCP_ACK_PUSHED2;
+	xs->ack_pushed |= XTCP_ACK_PUSHED;
+}
+
+/*
+ * Receive window growth (tcp_grow_window()): rcv_ssthresh, the most the
+ * window offers while the buffer is not yet known to be big enough, grows
+ * by two segments for each segment whose memory cost (truesize) would fit
+ * the buffer at the window's ratio, up to window_clamp and the free space.
+ * A segment in page fragments counts without its head (@adjust: in-order
+ * data, which the receive queue may merge). While it grows, ACKs go out
+ * at once. Under memory pressure it shrinks to four segments instead.
+ */
+static void xtcp_grow_window(struct sock *sk, const struct sk_buff *skb,
+			     bool adjust)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int room = min_t(int, xs->window_clamp, xtcp_space(sk)) -
+		   xs->rcv_ssthresh;
+	unsigned int truesize = skb->truesize;
+	int incr = 0;
+
+	if (room <= 0)
+		return;
+	if (sk_under_memory_pressure(sk)) {
+		xs->rcv_ssthresh = min(xs->rcv_ssthresh, 4U * xs->advmss);
+		return;
+	}
+	if (adjust && !skb_headlen(skb)) {
+		truesize -= SKB_TRUESIZE(skb_end_offset(skb));
+		if ((int)truesize < (int)skb->len)
+			truesize = skb->truesize;
+	}
+	if (xtcp_win_from_space(truesize) <= skb->len) {
+		incr = 2 * xs->advmss;
+	} else {
+		/* Would a window this large still fit the largest buffer? */
+		int ts = xtcp_win_from_space(truesize) >> 1;
+		int window = xtcp_win_from_space(READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_rmem[2])) >> 1;
+
+		while (xs->rcv_ssthresh <= window) {
+			if (ts <= skb->len) {
+				incr = 2 * xs->rcv_mss;
+				break;
+			}
+			ts >>= 1;
+			window >>= 1;
+		}
+	}
+	if (incr) {
+		incr = max_t(int, incr, 2 * skb->len);
+		xs->rcv_ssthresh += min(room, incr);
+		if (!xs->quickack)
+			xs->quickack = 1;
+	}
+}
 
 /*
  * Payload and FIN of an acceptable segment (RFC 9293 3.10.7.4 seventh
@@ -443,9 +538,6 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 		res->ack_now = true;
 		return;
 	}
-	/* A GSO skb (veth, loopback) stands for segments of gso_size. */
-	xs->rcv_mss = max_t(u16, xs->rcv_mss,
-			    min_t(u32, skb_shinfo(skb)->gso_size ? : len, 65535));
 	if (len) {
 		xs->data_segs_in += skb_shinfo(skb)->gso_segs ? : 1;
 		xtcp_ecn_check_ce(sk, skb);
@@ -457,6 +549,12 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	if (after(cb->seq, xs->rcv_nxt)) {
 		/* Out of order: keep it, ACK at once with SACK. */
 		res->ack_now = true;
+		/*
+		 * Without SACK the window does not grow: the peer's fast
+		 * retransmit needs duplicate ACKs (tcp_data_queue_ofo()).
+		 */
+		if (xs->rx_opt.sack_ok && len)
+			xtcp_grow_window(sk, skb, false);
 		skb_set_owner_r(skb, sk);
 		res->queued = xtcp_ofo_queue(sk, skb);
 		return;
@@ -465,7 +563,10 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 		xtcp_dsack_set(sk, cb->seq, xs->rcv_nxt);
 	xs->bytes_received += cb->end_seq - fin - xs->rcv_nxt;
 	xs->rcv_nxt = cb->end_seq - fin;
-	xs->rcv_unacked += len;
+	if (len)
+		xtcp_measure_rcv_mss(sk, skb);
+	if (len >= 128)
+		xtcp_grow_window(sk, skb, true);
 	if (len) {
 		skb_set_owner_r(skb, sk);
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
@@ -482,10 +583,13 @@ static void xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 
 /*
  * Is an ACK owed, and must it leave now? At once for out-of-order data,
- * duplicates, a filled hole or a FIN (@now), in quick-ACK mode and when
- * more than one full-sized segment is unacknowledged (RFC 5681 4.2);
- * otherwise the delayed-ACK timer sends it unless data of ours takes it
- * along first.
+ * duplicates, a filled hole or a FIN (@now), in quick-ACK mode, and when
+ * more than one full-sized segment is unacknowledged (RFC 5681 4.2) and
+ * the ACK would not offer less window than the last one did: an ACK that
+ * only shrinks the offer waits for the reader (xtcp_cleanup_rbuf()) or
+ * the delayed-ACK timer (__tcp_ack_snd_check()), unless the reader waits
+ * for more than SO_RCVLOWAT. Otherwise the delayed-ACK timer sends it
+ * unless data of ours takes it along first.
  */
 static void xtcp_ack_snd_check(struct sock *sk, bool now)
 {
@@ -495,8 +599,12 @@ static void xtcp_ack_snd_check(struct sock *sk, bool now)
 		return;
 	if (!now && xs->rcv_nxt == xs->rcv_wup && !xs->dsack_pending)
 		return;		/* nothing new, or already acknowledged */
-	if (now || (xs->quickack && !xs->pingpong) ||
-	    xs->rcv_unacked > xs->rcv_mss) {
+	/* In Linux's order: the window check may end quick ACKs. */
+	if (now ||
+	    (xs->rcv_nxt - xs->rcv_wup > xs->rcv_mss &&
+	     (xs->rcv_nxt - xs->copied_seq < READ_ONCE(sk->sk_rcvlowat) ||
+	      __xtcp_select_window(sk) >= xs->rcv_wnd)) ||
+	    (xs->quickack && !xs->pingpong)) {
 		if (!now && xs->quickack && !xs->pingpong)
 			xs->quickack--;
 		xtcp_send_ack(sk);
@@ -600,6 +708,18 @@ void xtcp_init_transfer(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xtcp_set_state(sk, TCP_ESTABLISHED);
+	/*
+	 * From here advmss is the payload the peer's full segments carry:
+	 * less the timestamps (tcp_rcv_synsent_state_process(),
+	 * tcp_rcv_state_process()). The MSS option has been sent.
+	 */
+	if (xs->rx_opt.tstamp_ok)
+		xs->advmss -= TCPOLEN_TSTAMP_ALIGNED;
+	/* The first guess at the peer's segments (tcp_initialize_rcv_mss()). */
+	xs->rcv_mss = clamp_t(u32, min3((u32)xs->advmss, (u32)xs->mss_cache,
+					xs->rcv_wnd / 2),
+			      TCP_MIN_MSS, XTCP_DEFAULT_MSS);
+	xtcp_init_buffer_space(sk);
 	/* The algorithm starts here (tcp_init_congestion_control()). */
 	xs->cc->init(sk);
 	xs->pushed_seq = xs->write_seq;
@@ -667,10 +787,11 @@ static void xtcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 	xs->rcv_nxt = cb->seq + 1;
 	xs->rcv_wup = xs->rcv_nxt;
 	xs->copied_seq = xs->rcv_nxt;
-	xtcp_negotiate(sk, &peer);
 	/* A SYN's window is never scaled (RFC 7323 2.2). */
 	xs->snd_wnd = ntohs(th->window);
 	xs->max_window = xs->snd_wnd;
+	/* After max_window: the MSS is bound to half of it. */
+	xtcp_negotiate(sk, &peer);
 	xs->snd_wl1 = cb->seq;
 	xs->snd_wl2 = cb->ack_seq;
 	xs->rcv_tstamp = jiffies;
@@ -959,7 +1080,7 @@ syn_challenge:
 		xtcp_clean_rtx_queue(sk, cb->ack_seq, -1, &rtt_us);
 		xs->snd_una = cb->ack_seq;
 		xs->snd_wnd = ntohs(th->window) << xs->rx_opt.snd_wscale;
-		xs->max_window = max(xs->max_window, xs->snd_wnd);
+		xtcp_max_window_update(sk);
 		xs->snd_wl1 = cb->seq;
 		xs->snd_wl2 = cb->ack_seq;
 		xtcp_timer_on_ack(sk);

@@ -111,24 +111,57 @@ void xtcp_rcv_space_adjust(struct sock *sk)
 		return;
 	want = 4ULL * (xs->copied_seq - xs->rcvq_seq);
 	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK) &&
-	    want > READ_ONCE(sk->sk_rcvbuf))
+	    want > READ_ONCE(sk->sk_rcvbuf)) {
 		WRITE_ONCE(sk->sk_rcvbuf, (int)min_t(u64, want, max));
+		/* The clamp follows the buffer. */
+		xs->window_clamp = xtcp_full_space(sk);
+	}
 	xs->rcvq_time = jiffies ? : 1;
 	xs->rcvq_seq = xs->copied_seq;
 }
 
 /*
+ * When the handshake completes (tcp_init_buffer_space()): the send
+ * buffer grows to what the initial window needs, and the window
+ * stops a segment short of what the receive buffer allows, so that a
+ * full-sized segment always fits beside what the application has not
+ * read yet (tcp_app_win 31), and rcv_ssthresh starts no higher.
+ */
+void xtcp_init_buffer_space(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 maxwin = max(xtcp_full_space(sk), 0);
+	u32 advmss = xs->advmss;
+
+	xtcp_sndbuf_expand(sk);
+	if (xs->window_clamp >= maxwin)
+		xs->window_clamp = maxwin;
+	if (xs->window_clamp > 2 * advmss &&
+	    xs->window_clamp + advmss > maxwin)
+		xs->window_clamp = max(2 * advmss, maxwin - advmss);
+	xs->rcv_ssthresh = min(xs->rcv_ssthresh, xs->window_clamp);
+}
+
+/*
  * Send buffer auto-tuning (tcp_sndbuf_expand()): room for twice the
- * congestion window, with skb overhead, unless SO_SNDBUF fixed it.
+ * congestion window (at least the initial one) in skbs of a full
+ * segment's memory cost, unless SO_SNDBUF fixed it.
  */
 void xtcp_sndbuf_expand(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int max = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_wmem[2]);
-	u64 want = 2ULL * xs->snd_cwnd * (xs->mss_cache + 256) * 2;
+	u32 per_mss, segs;
+	u64 want;
 
 	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
 		return;
+	per_mss = max_t(u32, xs->rx_opt.mss, xs->mss_cache) + MAX_TCP_HEADER +
+		  SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+	per_mss = roundup_pow_of_two(per_mss) +
+		  SKB_DATA_ALIGN(sizeof(struct sk_buff));
+	segs = max_t(u32, TCP_INIT_CWND, xs->snd_cwnd);
+	want = 2ULL * segs * per_mss;
 	if (want > READ_ONCE(sk->sk_sndbuf))
 		WRITE_ONCE(sk->sk_sndbuf, (int)min_t(u64, want, max));
 }
@@ -321,9 +354,11 @@ int xtcp_disconnect(struct sock *sk)
 	/* As tcp_disconnect(): ACK timing and the window clamp start over. */
 	xs->pingpong = false;
 	xs->window_clamp = 0;
+	xs->rcv_ssthresh = 0;
 	xs->defer_acked = false;
 	xs->rcv_mss = 0;
-	xs->rcv_unacked = 0;
+	xs->last_seg_size = 0;
+	xs->ack_pushed = 0;
 	xs->rcvq_time = 0;
 	xs->bytes_acked = 0;
 	xs->bytes_received = 0;

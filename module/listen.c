@@ -161,10 +161,14 @@ static struct sock *xtcp_create_child(struct sock *sk, struct sk_buff *skb,
 		    (INET_ECN_is_not_ect(ipv4_get_dsfield(iph)) || th->res1))
 			xs->ecn_flags = XTCP_ECN_OK;
 	}
-	xtcp_negotiate(child, peer);
-	xs->rcv_wnd = xtcp_initial_rcv_wnd(child);
+	/* The SYN's window first: the MSS is bound to half of it. */
 	xs->snd_wnd = ntohs(th->window);
 	xs->max_window = xs->snd_wnd;
+	xtcp_negotiate(child, peer);
+	/* In segments of the peer's payload: our MSS less its timestamps. */
+	xtcp_select_initial_window(child, xs->advmss -
+				   (xs->rx_opt.tstamp_ok ?
+				    TCPOLEN_TSTAMP_ALIGNED : 0));
 	xs->snd_wl1 = cb->seq;
 	xs->snd_wl2 = xs->iss;
 	xs->rcv_tstamp = jiffies;

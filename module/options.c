@@ -242,6 +242,9 @@ void xtcp_negotiate(struct sock *sk, const struct xtcp_options *peer)
 	o->wscale_ok = o->wscale_ok && peer->wscale_ok;
 	o->snd_wscale = o->wscale_ok ? peer->snd_wscale : 0;
 	o->rcv_wscale = o->wscale_ok ? o->rcv_wscale : 0;
+	/* Without a scale, 65535 is the largest window there is. */
+	if (!o->wscale_ok && xs->window_clamp)
+		xs->window_clamp = min(xs->window_clamp, 65535U);
 	o->sack_ok = o->sack_ok && peer->sack_ok;
 	o->tstamp_ok = o->tstamp_ok && peer->saw_tstamp;
 	if (o->tstamp_ok) {

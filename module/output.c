@@ -101,56 +101,97 @@ struct sk_buff *xtcp_rb_find(const struct rb_root *root, u32 seq)
 }
 
 /*
- * The receive window to advertise, already shifted by our scale. Half the
- * free receive buffer (the other half covers skb overhead, as TCP's
- * default tcp_adv_win_scale does), never less than what is still open of
- * the last advertisement: the right edge never moves left (RFC 9293
- * 3.8.6). Receiver silly-window avoidance (RFC 1122 4.2.3.3), as
- * __tcp_select_window(): once less than half the buffer is free, a window
- * smaller than a segment or a sixteenth of the buffer is offered as zero;
- * without window scaling it moves in whole segments.
+ * The window a SYN or SYN-ACK offers (tcp_select_initial_window()): the
+ * space the receive buffer leaves for the window, in whole segments of
+ * @mss (the peer's payload: our MSS less the timestamps it will carry),
+ * at most 65535 and TCP_WINDOW_CLAMP. window_clamp becomes the largest
+ * window the scale can say; rcv_ssthresh starts at the offer.
+ */
+void xtcp_select_initial_window(struct sock *sk, u32 mss)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int shift = xs->rx_opt.wscale_ok ? xs->rx_opt.rcv_wscale : 0;
+	u32 space = max(xtcp_full_space(sk), 0);
+
+	/* A fixed buffer fixes the window too (tcp_connect_init()). */
+	if ((sk->sk_userlocks & SOCK_RCVBUF_LOCK) &&
+	    (xs->window_clamp > space || !xs->window_clamp))
+		xs->window_clamp = space;
+	if (!xs->window_clamp)
+		xs->window_clamp = U16_MAX << TCP_MAX_WSCALE;
+	space = min(xs->window_clamp, space);
+	if (mss && space > mss)
+		space = rounddown(space, mss);
+	xs->rcv_wnd = min_t(u32, space, U16_MAX);
+	xs->rcv_ssthresh = xs->rcv_wnd;
+	xs->window_clamp = min_t(u32, U16_MAX << shift, xs->window_clamp);
+}
+
+/*
+ * The window the receive buffer allows now, in bytes (__tcp_select_window()):
+ * the free buffer's worth, at most rcv_ssthresh. Receiver silly-window
+ * avoidance (RFC 1122 4.2.3.3): once less than half the buffer is free,
+ * a window smaller than a segment or a sixteenth of the buffer is offered
+ * as zero, and quick ACKs stop; without window scaling the window moves
+ * in whole segments. Nothing is changed but that: the ACK check asks it
+ * too, whether an ACK would move the right edge.
+ */
+u32 __xtcp_select_window(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int shift = xs->rx_opt.wscale_ok ? xs->rx_opt.rcv_wscale : 0;
+	int mss = xs->rcv_mss ? : min_t(int, xs->advmss, XTCP_DEFAULT_MSS);
+	int free_space = xtcp_space(sk);
+	int allowed_space = xtcp_full_space(sk);
+	int full_space = allowed_space;
+	int window;
+
+	if (xs->window_clamp)
+		full_space = min_t(u32, xs->window_clamp, allowed_space);
+	if (mss > full_space) {
+		mss = full_space;
+		if (mss <= 0)
+			return 0;
+	}
+	if (free_space < (full_space >> 1)) {
+		xs->quickack = 0;
+		/* So that the scale does not round it up. */
+		free_space = round_down(free_space, 1 << shift);
+		if (free_space < (allowed_space >> 4) || free_space < mss)
+			return 0;
+	}
+	if (free_space > xs->rcv_ssthresh)
+		free_space = xs->rcv_ssthresh;
+	if (shift)
+		return ALIGN(free_space, 1 << shift);
+	/* Keep the offer while it is within a segment of the free space. */
+	window = xs->rcv_wnd;
+	if (window <= free_space - mss || window > free_space)
+		window = rounddown(free_space, mss);
+	else if (mss == full_space && free_space > window + (full_space >> 1))
+		window = free_space;
+	return window;
+}
+
+/*
+ * The receive window to advertise, already shifted by our scale
+ * (tcp_select_window()): never less than what is still open of the last
+ * advertisement, so the right edge never moves left (RFC 9293 3.8.6).
  */
 u16 xtcp_select_window(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int shift = xs->rx_opt.wscale_ok ? xs->rx_opt.rcv_wscale : 0;
-	int full = READ_ONCE(sk->sk_rcvbuf) / 2;
-	int free = (READ_ONCE(sk->sk_rcvbuf) -
-		    atomic_read(&sk->sk_rmem_alloc)) / 2;
-	int mss = xs->rcv_mss ? : min_t(int, xs->advmss, XTCP_DEFAULT_MSS);
 	u32 cur = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
-	u32 win;
+	u32 win = __xtcp_select_window(sk);
 
 	if ((s32)cur < 0)
 		cur = 0;
-	if (free < 0)
-		free = 0;
-	/* TCP_WINDOW_CLAMP bounds the window, as full_space in Linux. */
-	if (xs->window_clamp) {
-		full = min_t(u32, full, xs->window_clamp);
-		free = min_t(u32, free, xs->window_clamp);
-	}
-	mss = min(mss, full);
-	if (free < full / 2) {
-		free = round_down(free, 1U << shift);
-		if (free < full / 16 || free < mss)
-			free = 0;
-	}
-	win = min_t(u32, free, 65535U << shift);
-	if (shift) {
-		win &= ~((1U << shift) - 1);
-	} else if (win && mss > 0 &&
-		   (xs->rcv_wnd + mss <= win || xs->rcv_wnd > win)) {
-		/* Keep the offer while it is within a segment of free. */
-		win = rounddown(win, mss);
-	} else if (win) {
-		win = xs->rcv_wnd;
-	}
 	if (win < cur)
 		win = ALIGN(cur, 1U << shift);
 	xs->rcv_wnd = win;
 	xs->rcv_wup = xs->rcv_nxt;
-	return win >> shift;
+	return min_t(u32, win, 65535U << shift) >> shift;
 }
 
 /*
@@ -164,6 +205,7 @@ void xtcp_sync_mss(struct sock *sk, u32 pmtu)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int mss = pmtu - sizeof(struct iphdr) - sizeof(struct tcphdr);
 	struct ip_options_rcu *opt;
+	u32 cutoff;
 
 	mss = min_t(int, mss, xs->rx_opt.mss ? : XTCP_DEFAULT_MSS);
 	if (xs->user_mss)
@@ -176,7 +218,33 @@ void xtcp_sync_mss(struct sock *sk, u32 pmtu)
 	mss = max(mss, xtcp_knob(sock_net(sk), XTCP_KNOB_min_snd_mss));
 	if (xs->rx_opt.tstamp_ok)
 		mss -= TCPOLEN_TSTAMP_ALIGNED;
+	/*
+	 * Never more than half the largest window the peer offered
+	 * (tcp_bound_to_half_wnd()): with a window hardly bigger than a
+	 * segment (loopback's 64 KB MSS), a full segment would wait for the
+	 * whole window to open, one in flight at a time.
+	 */
+	cutoff = xs->max_window > TCP_MSS_DEFAULT ? xs->max_window >> 1 :
+						      xs->max_window;
+	if (cutoff && mss > cutoff)
+		mss = max_t(int, cutoff, 68 - sizeof(struct tcphdr) -
+			    (xs->rx_opt.tstamp_ok ? TCPOLEN_TSTAMP_ALIGNED : 0));
+	xs->pmtu_cookie = pmtu;
 	xs->mss_cache = mss;
+}
+
+/*
+ * The peer offers a larger window than ever before: segments may grow
+ * with it (tcp_ack_update_window()).
+ */
+void xtcp_max_window_update(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->snd_wnd <= xs->max_window)
+		return;
+	xs->max_window = xs->snd_wnd;
+	xtcp_sync_mss(sk, xs->pmtu_cookie);
 }
 
 u32 xtcp_current_mss(struct sock *sk)
@@ -289,7 +357,7 @@ static int xtcp_xmit(struct sock *sk, struct sk_buff *skb, u32 seq, u8 flags)
 
 	if (flags & TCPHDR_ACK) {
 		xs->rcv_wup = xs->rcv_nxt;
-		xs->rcv_unacked = 0;
+		xs->ack_pushed = 0;
 		if (xs->dsack_pending && nsacks) {
 			xs->dsack_pending = false;
 			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DSACKSENT);

@@ -326,7 +326,7 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 	xs->snd_una = xs->iss;
 	xs->snd_nxt = xs->iss;
 	xs->snd_sml = xs->iss;	/* tcp_connect_init() */
-	xs->rcv_wnd = xtcp_initial_rcv_wnd(sk);
+	xtcp_select_initial_window(sk, xs->advmss);
 	atomic_set(&inet->inet_id, get_random_u16());
 
 	err = xtcp_connect_send_syn(sk);
@@ -675,20 +675,38 @@ out_err:
 }
 
 /*
- * After the user read data: advertise the window again if it grew to at
- * least twice what the peer currently sees (__tcp_cleanup_rbuf()).
+ * After the user read data (__tcp_cleanup_rbuf()): an owed ACK leaves now
+ * if more than a segment waits for it (the ACK check held it back, as it
+ * would have shrunk the offer), or the reader took everything and the
+ * peer's write ended there (PSH; twice running, or once outside
+ * interactive mode). Otherwise an ACK goes when the window the reader made
+ * room for is at least twice what the peer sees, and that is at most half
+ * the clamp.
  */
 static void xtcp_cleanup_rbuf(struct sock *sk, int copied)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
 	u32 now = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+	bool ack = false;
 
-	if (copied <= 0 || (sk->sk_shutdown & RCV_SHUTDOWN) ||
-	    sk->sk_state == TCP_CLOSE)
+	if (sk->sk_state == TCP_CLOSE)
 		return;
-	if (free > 0 && (u32)free / 2 >= 2 * now &&
-	    (u32)free / 2 >= min_t(u32, xs->advmss, 65535U))
+	if (xs->rcv_nxt != xs->rcv_wup &&
+	    (xs->rcv_nxt - xs->rcv_wup > xs->rcv_mss ||
+	     (copied > 0 &&
+	      ((xs->ack_pushed & XTCP_ACK_PUSHED2) ||
+	       ((xs->ack_pushed & XTCP_ACK_PUSHED) && !xs->pingpong)) &&
+	      !atomic_read(&sk->sk_rmem_alloc))))
+		ack = true;
+	if ((s32)now < 0)
+		now = 0;
+	if (!ack && copied > 0 && !(sk->sk_shutdown & RCV_SHUTDOWN) &&
+	    2 * now <= xs->window_clamp) {
+		u32 win = __xtcp_select_window(sk);
+
+		ack = win && win >= 2 * now;
+	}
+	if (ack)
 		xtcp_send_ack(sk);
 }
 
@@ -772,6 +790,9 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			release_sock(sk);
 			lock_sock(sk);
 		} else {
+			/* Owed ACKs leave before the reader sleeps. */
+			if (!(flags & MSG_PEEK))
+				xtcp_cleanup_rbuf(sk, copied);
 			sk_wait_data(sk, &timeo, last);
 		}
 		continue;
@@ -1033,6 +1054,14 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 	atomic_set(&inet->inet_id, 0);
 
 	xtcp_init_sock(sk);
+	/*
+	 * The buffers start where TCP's do (tcp_init_sock()), not at the
+	 * core's rmem_default/wmem_default: tcp_rmem[1] and tcp_wmem[1] of
+	 * the namespace; auto-tuning grows them from there. A listener's
+	 * children inherit the listener's.
+	 */
+	WRITE_ONCE(sk->sk_sndbuf, READ_ONCE(net->ipv4.sysctl_tcp_wmem[1]));
+	WRITE_ONCE(sk->sk_rcvbuf, READ_ONCE(net->ipv4.sysctl_tcp_rmem[1]));
 	/* cgroup-BPF sock_create programs may refuse it (inet_create()). */
 	if (!kern) {
 		int err = BPF_CGROUP_RUN_PROG_INET_SOCK(sk);

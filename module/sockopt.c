@@ -192,7 +192,17 @@ static int xtcp_set_int(struct sock *sk, int optname, int val)
 				return -EINVAL;
 			xs->window_clamp = 0;
 		} else {
+			u32 old = xs->window_clamp;
+
 			xs->window_clamp = max_t(int, val, SOCK_MIN_RCVBUF / 2);
+			/* rcv_ssthresh follows a smaller clamp, or the offer. */
+			if (xs->window_clamp < old)
+				xs->rcv_ssthresh = min(xs->rcv_ssthresh,
+						       xs->window_clamp);
+			else
+				xs->rcv_ssthresh = max(xs->rcv_ssthresh,
+						       min(xs->rcv_wnd,
+							   xs->window_clamp));
 		}
 		return 0;
 	case TCP_LINGER2:
@@ -290,7 +300,7 @@ static void xtcp_get_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_last_ack_recv = jiffies_to_msecs(now - xs->rcv_tstamp);
 	dst = __sk_dst_get(sk);
 	info->tcpi_pmtu = dst ? dst_mtu(dst) : 0;
-	info->tcpi_rcv_ssthresh = xs->rcv_wnd;
+	info->tcpi_rcv_ssthresh = xs->rcv_ssthresh;
 	info->tcpi_rtt = xs->srtt_us >> 3;
 	info->tcpi_rttvar = xs->mdev_us >> 2;
 	info->tcpi_snd_ssthresh = xs->snd_ssthresh;

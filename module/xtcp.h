@@ -371,9 +371,17 @@ struct xtcp_sock {
 	u32 rcv_nxt;
 	u32 rcv_wnd;		/* window last advertised */
 	u32 rcv_wup;		/* rcv_nxt when it was advertised */
+	/*
+	 * The window offered grows from the SYN's towards window_clamp by
+	 * what arriving segments show of their memory cost, as Linux's
+	 * rcv_ssthresh (tcp_grow_window()): a peer is not offered buffer
+	 * that its segments' overhead would overrun.
+	 */
+	u32 rcv_ssthresh;
 	u32 copied_seq;		/* next byte the user reads */
 
 	u16 mss_cache;		/* payload per segment we send */
+	u32 pmtu_cookie;	/* the path MTU mss_cache was made for */
 	u16 advmss;		/* MSS option we advertise */
 	struct xtcp_options rx_opt;
 	u32 ts_offset;		/* RFC 7323 per-connection offset */
@@ -485,8 +493,18 @@ struct xtcp_sock {
 	 * finds the ACK still owed, and by TCP_QUICKACK 1.
 	 */
 	bool pingpong;
-	u16 rcv_mss;		/* largest payload seen from the peer */
-	u32 rcv_unacked;	/* payload bytes received since our last ACK */
+	/*
+	 * The peer's segment size as Linux estimates it
+	 * (tcp_measure_rcv_mss()): 536 at first, the payload of an in-order
+	 * segment at least that large (up to advmss), or a smaller size seen
+	 * twice running without PSH (last_seg_size). ack_pushed says that a
+	 * segment ended a write of the peer's (PSH, or shorter than
+	 * rcv_mss): the reader who takes all there is ACKs at once
+	 * (ICSK_ACK_PUSHED, PUSHED2 for two running).
+	 */
+	u16 rcv_mss;
+	u16 last_seg_size;
+	u8 ack_pushed;
 	struct timer_list delack_timer;
 	u32 rcvq_seq;		/* copied_seq at the start of the RTT measured */
 	unsigned long rcvq_time;	/* jiffies, 0: not started */
@@ -502,7 +520,13 @@ struct xtcp_sock {
 	u8 save_syn;		/* TCP_SAVE_SYN of a listener: 0, 1 or 2 */
 	struct saved_syn *saved_syn;	/* a child's SYN, for TCP_SAVED_SYN */
 	int linger2;		/* TCP_LINGER2, jiffies; -1: no FIN_WAIT_2 */
-	u32 window_clamp;	/* TCP_WINDOW_CLAMP, bytes; 0: none */
+	/*
+	 * The largest window offered, Linux's window_clamp: TCP_WINDOW_CLAMP
+	 * or 0 until the SYN; then what the receive buffer leaves for the
+	 * window less a segment (tcp_init_buffer_space()), following the
+	 * buffer as auto-tuning grows it.
+	 */
+	u32 window_clamp;
 	bool thin_lto;		/* TCP_THIN_LINEAR_TIMEOUTS */
 	/*
 	 * TCP_DEFER_ACCEPT, in SYN-ACK time-outs (a listener's, copied to
@@ -593,22 +617,27 @@ struct xtcp_skb_cb {
  * xs->rtx_queue, by sequence, as Linux TCP's tcp_rtx_queue. An skb moves
  * from the first to the second when it first leaves.
  */
-/* What a receive buffer leaves for the window (tcp_full_space()). */
-static inline int xtcp_full_space(const struct sock *sk)
+/* The window @space bytes of buffer leave (tcp_win_from_space()). */
+static inline int xtcp_win_from_space(int space)
 {
-	int space = READ_ONCE(sk->sk_rcvbuf);
-
 	return space - (space >> 1);
 }
 
-/* The window a SYN or SYN-ACK offers: unscaled, within TCP_WINDOW_CLAMP. */
-static inline u32 xtcp_initial_rcv_wnd(const struct sock *sk)
+/* What a receive buffer leaves for the window (tcp_full_space()). */
+static inline int xtcp_full_space(const struct sock *sk)
 {
-	u32 win = min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2, 65535U);
+	return xtcp_win_from_space(READ_ONCE(sk->sk_rcvbuf));
+}
 
-	if (xtcp_sk(sk)->window_clamp)
-		win = min(win, xtcp_sk(sk)->window_clamp);
-	return win;
+/*
+ * The free part of the receive buffer, as a window (tcp_space()):
+ * segments waiting in the socket's backlog count as received.
+ */
+static inline int xtcp_space(const struct sock *sk)
+{
+	return xtcp_win_from_space(READ_ONCE(sk->sk_rcvbuf) -
+				   READ_ONCE(sk->sk_backlog.len) -
+				   atomic_read(&sk->sk_rmem_alloc));
 }
 
 static inline struct sk_buff *xtcp_send_head(const struct sock *sk)
@@ -686,6 +715,8 @@ static inline u32 xtcp_packets_in_flight(const struct xtcp_sock *xs)
 
 /* MSS when the peer sends no option (RFC 9293 3.7.1). */
 #define XTCP_DEFAULT_MSS	536
+#define XTCP_ACK_PUSHED		1
+#define XTCP_ACK_PUSHED2	2
 /* Our window scale shift, enough for a few MiB of receive buffer. */
 #define XTCP_RCV_WSCALE		7
 
@@ -908,6 +939,9 @@ void xtcp_send_ack_reply(struct net *net, struct sk_buff *skb, u32 seq,
 void xtcp_send_cookie_synack(struct net *net, struct sk_buff *skb, u32 isn,
 			     u16 mss);
 u16 xtcp_select_window(struct sock *sk);
+u32 __xtcp_select_window(struct sock *sk);
+void xtcp_select_initial_window(struct sock *sk, u32 mss);
+void xtcp_init_buffer_space(struct sock *sk);
 void __xtcp_push_pending(struct sock *sk, int nonagle);
 int __xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len, u32 mss,
 		    bool sack);
@@ -921,6 +955,7 @@ static inline int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len,
 u32 xtcp_current_mss(struct sock *sk);
 int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, u32 segs);
 void xtcp_sync_mss(struct sock *sk, u32 pmtu);
+void xtcp_max_window_update(struct sock *sk);
 void xtcp_free_skb(struct sock *sk, struct sk_buff *skb);
 
 /* options.c */

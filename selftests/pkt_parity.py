@@ -12,6 +12,13 @@ does, down to the timers it derives, each run on xtcp and on kernel TCP.
   RTO, doubling, until TCP_USER_TIMEOUT ends the connection.
 - A tail loss probe (RFC 8985 7.3) sends the FIN at the tail again after
   two SRTTs, in FIN_WAIT1 as in ESTABLISHED.
+- The receive window (tcp_select_initial_window(),
+  tcp_init_buffer_space(), __tcp_select_window()): a SYN offers half the
+  receive buffer in whole segments of the peer's payload (our MSS, less
+  the timestamps on a SYN-ACK that grants them), at most 65535; when the
+  handshake completes, rcv_ssthresh (TCP_INFO) is held a segment below
+  that half, and the first ACK of data offers rcv_ssthresh: rounded up to
+  the window scale, or down to whole received segments without one.
 - PSH (tcp_mark_push(), tcp_push(), __tcp_transmit_skb()): on the last
   segment of each write without MSG_MORE, of a corked run when the cork
   comes off, and on retransmissions of such a segment (each GSO packet
@@ -214,6 +221,80 @@ MSG_MORE = 0x8000
 MSS = 1460
 
 
+def initial_window(rcvbuf, mss):
+    """What a SYN offers: half the buffer in whole segments, <= 65535."""
+    space = rcvbuf - rcvbuf // 2
+    return min(space - space % mss if space > mss else space, 65535)
+
+
+def first_ack_window(c, offer, shift, what):
+    """The peer sends 1000 bytes. When the handshake completed, the window
+    was held a segment (of the peer's payload: advmss) short of half the
+    buffer (tcp_init_buffer_space()): rcv_ssthresh starts at the smaller
+    of that and the SYN's offer. The 1000 bytes cost far less than a
+    segment of buffer, so the ACK offers rcv_ssthresh, rounded up to the
+    scale or down to whole segments received, unless what is left of the
+    SYN's offer is more: the right edge never moves left."""
+    rcvbuf = P.getsockopt_int(c.fd, P.SOL_SOCKET, P.SO_RCVBUF)
+    i = tcp_info(c.fd)
+    full = rcvbuf - rcvbuf // 2
+    print("# %s: %s: SO_RCVBUF %d, advmss %d, rcv_ssthresh %d" % (
+        P.stack_name(), what, rcvbuf, i["advmss"], i["rcv_ssthresh"]),
+        flush=True)
+    want = min(offer, full - i["advmss"])
+    check(i["rcv_ssthresh"] == want,
+          "%s: rcv_ssthresh %d, not %d: the smaller of the SYN's %d and "
+          "half the buffer less a segment" % (what, i["rcv_ssthresh"],
+                                              want, offer))
+    c.send(ACK, b"z" * 1000)
+    s = c.expect(ACK, ack=c.irs + 1 + 1000)
+    left = offer - 1000
+    if shift:
+        unit = 1 << shift
+        want = max(i["rcv_ssthresh"] + unit - 1, left + unit - 1) // unit
+    else:
+        want = max(i["rcv_ssthresh"] - i["rcv_ssthresh"] % 1000, left)
+    print("# %s: %s: the first ACK offers %d << %d" % (
+        P.stack_name(), what, s.win, shift), flush=True)
+    check(s.win == want, "%s: the first ACK's window field %d, not %d "
+          "(rcv_ssthresh %d, %d left of the SYN's offer, scale %d)"
+          % (what, s.win, want, i["rcv_ssthresh"], left, shift))
+    check(os.read(c.fd, 2000) == b"z" * 1000, "%s: the data" % what)
+
+
+def receive_window_offers(peer):
+    """The SYN's window, rcv_ssthresh and the first ACK's window, on an
+    active open (scaled) and on passive opens with and without timestamps
+    and window scaling, as Linux computes them."""
+    c = start_connect(peer)
+    rcvbuf = P.getsockopt_int(c.fd, P.SOL_SOCKET, P.SO_RCVBUF)
+    shift = c.syn.opts.get("wscale", 0)
+    check(c.syn.win == initial_window(rcvbuf, 1460),
+          "the SYN offers %d, not %d (SO_RCVBUF %d, MSS 1460)"
+          % (c.syn.win, initial_window(rcvbuf, 1460), rcvbuf))
+    peer.send(c.pport, c.lport, c.irs, c.iss + 1, SYN | ACK, 65535,
+              opt_mss(1460) + opt_sackok() + P.opt_wscale(2))
+    c.expect(ACK, seq=c.iss + 1, ack=c.irs + 1)
+    wait_until(lambda: c.state() == STATES["ESTABLISHED"], "ESTABLISHED")
+    first_ack_window(c, c.syn.win, shift, "active open")
+    c.send(RST, ack=0)
+
+    lfd, lport = listener()
+    rcvbuf = P.getsockopt_int(lfd, P.SOL_SOCKET, P.SO_RCVBUF)
+    for ts, wscale in ((True, 2), (False, None)):
+        what = "passive open, %s timestamps, %s window scale" % (
+            "with" if ts else "without", "with" if wscale else "without")
+        c = P.passive_open(peer, lfd, lport, ts=ts, wscale=wscale)
+        mss = 1460 - (12 if ts else 0)
+        check(c.synack.win == initial_window(rcvbuf, mss),
+              "%s: the SYN-ACK offers %d, not %d (SO_RCVBUF %d, payload "
+              "per segment %d)" % (what, c.synack.win,
+                                   initial_window(rcvbuf, mss), rcvbuf, mss))
+        first_ack_window(c, c.synack.win, c.synack.opts.get("wscale", 0),
+                         what)
+        c.send(RST, ack=0)
+
+
 def send_flags(fd, data, flags):
     n = P.libc.send(fd, data, len(data), flags)
     check(n == len(data), "send of %d bytes returned %d" % (len(data), n))
@@ -339,6 +420,7 @@ SCENARIOS = [
     fin_retransmitted_until_user_timeout, tlp_probes_the_fin,
     psh_on_the_last_segment_of_each_write,
     psh_kept_on_retransmission, notsent_lowat_limits_writability,
+    receive_window_offers,
 ]
 
 if __name__ == "__main__":
