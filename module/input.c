@@ -459,8 +459,9 @@ static void xtcp_grow_window(struct sock *sk, const struct sk_buff *skb,
 		incr = 2 * xs->advmss;
 	} else {
 		/* Would a window this large still fit the largest buffer? */
+		int rmem2 = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_rmem[2]);
 		int ts = xtcp_win_from_space(truesize) >> 1;
-		int window = xtcp_win_from_space(READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_rmem[2])) >> 1;
+		int window = xtcp_win_from_space(rmem2) >> 1;
 
 		while (xs->rcv_ssthresh <= window) {
 			if (ts <= skb->len) {
