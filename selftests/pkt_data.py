@@ -936,6 +936,69 @@ def delayed_ack(peer):
     check(bytes(got) == data[:off], "data read back corrupted")
 
 
+@scenario
+def ack_waits_while_the_window_would_shrink(peer):
+    """__tcp_ack_snd_check(): two full segments are acknowledged at once
+    only if the ACK would not offer less window than the last one did.
+    Past the quick ACKs of the start, with a scaled window, after an ACK
+    that offered the whole window, two segments nobody reads take
+    buffer, the window an ACK would offer shrinks, and
+    the delayed-ACK timer sends it, on both stacks (with the receive
+    buffer fixed, so that it does not grow)."""
+    slow_rto(5000)
+    c = open_active(peer, wscale=2, sack=True)
+    # The buffer it has, fixed: auto-tuning would grow it as the pairs
+    # are read, and a growing window is acknowledged at once.
+    setsockopt_int(c.fd, SOL_SOCKET, SO_RCVBUF,
+                   getsockopt_int(c.fd, SOL_SOCKET, SO_RCVBUF) // 2)
+    data = pattern(60 * MSS)
+    off = 0
+
+    def pair():
+        nonlocal off
+        for _ in range(2):
+            peer_data(c, off, data[off:off + MSS])
+            off += MSS
+
+    def ack_of(target, what):
+        end = time.monotonic() + 5.0
+        while True:
+            left = end - time.monotonic()
+            check(left > 0, "no ACK of %d (%s)" % (target, what))
+            s = c.peer.recv(left)
+            if s is not None and s.ack == c.irs + 1 + target:
+                check(s.flags & ~0x08 == ACK and not s.payload,
+                      "expected a pure ACK, got %r" % s)
+                return
+
+    # Past quick-ACK mode (up to 16 ACKs at the start), reading each pair.
+    for _ in range(20):
+        pair()
+        check(read_exact(c.fd, 2 * MSS) == data[off - 2 * MSS:off],
+              "data read back corrupted")
+        ack_of(off, "a pair that was read")
+    # Each pair was acknowledged with two segments in the buffer; one
+    # segment, read at once, is acknowledged (by the timer) with the
+    # buffer empty: the window offered is back to rcv_ssthresh.
+    peer_data(c, off, data[off:off + MSS])
+    off += MSS
+    check(read_exact(c.fd, MSS) == data[off - MSS:off],
+          "data read back corrupted")
+    ack_of(off, "one full segment, read")
+    while c.peer.recv(0.2) is not None:
+        pass                              # window updates, if any
+    timer_acks = counter("DelayedAcks")
+    pair()
+    ack_of(off, "two full segments nobody reads")
+    check(counter("DelayedAcks") == timer_acks + 1,
+          "DelayedAcks %d -> %d: two unread segments were acknowledged at "
+          "once although the ACK offered less window"
+          % (timer_acks, counter("DelayedAcks")))
+    check(read_exact(c.fd, 2 * MSS) == data[off - 2 * MSS:off],
+          "data read back corrupted")
+    c.snd = c.irs + 1 + off
+
+
 SCENARIOS = [
     initial_window_10, fast_retransmit_3_dupacks,
     retransmission_collapses_short_segments,
@@ -948,7 +1011,7 @@ SCENARIOS = [
     sack_generated_for_out_of_order, dsack_for_duplicates,
     wscale_receive_window, wscale_not_offered, paws_drops_old_timestamp,
     paws_window_one_tick,
-    delayed_ack,
+    delayed_ack, ack_waits_while_the_window_would_shrink,
 ]
 
 if __name__ == "__main__":
